@@ -1,0 +1,2 @@
+"""Task and efficiency metrics (pure NumPy)."""
+__all__ = []
