@@ -53,8 +53,8 @@ logger = logging.getLogger(__name__)
 #: default target of lambda_max (1/s): slightly negative, i.e. just stable
 DEFAULT_TARGET = -1.0
 #: floor for written-back time constants (second); the Gamma's far left tail
-#: would otherwise give sub-step time constants the simulators cannot integrate
-DEFAULT_TAU_MIN = 1e-3
+#: would otherwise give time constants below the surrogate step (dt = 1 ms)
+DEFAULT_TAU_MIN = 2e-3
 
 
 # ---------------------------------------------------------------------- helpers

@@ -1,0 +1,271 @@
+"""The iterative LNP driver: history, seeding, checkpoint/resume, ablation, bad input."""
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from brian2_lnp import Connectivity
+from brian2_lnp.pruning.driver import ABLATIONS, STEP_NAMES, expected_sops_per_rate, prune
+
+
+# ------------------------------------------------------------------ cheap stand-in steps
+def _net(N=30, seed=0):
+    rng = np.random.default_rng(seed)
+    types = (np.arange(N) >= int(0.8 * N)).astype(int)
+    A = rng.random((N, N)) < 0.3
+    np.fill_diagonal(A, False)
+    pre, post = np.nonzero(A)
+    w = np.where(types[pre] == 0, 1.0, -4.0) * rng.uniform(0.5, 1.5, pre.size) * 1e-3
+    tau = np.where(types == 0, 0.02, 0.01) * rng.uniform(0.5, 1.5, N)
+    return Connectivity(N, pre, post, w, types=types, tau_m=tau)
+
+
+def _noise(conn, *, seed, density, **kw):
+    rng = np.random.default_rng(seed)
+    keep = conn.synapse_active.copy()
+    eff = conn.effective
+    keep[eff] = rng.random(int(eff.sum())) < density
+    return conn.replace(synapse_active=keep), {"kept": int(keep.sum())}
+
+
+def _centrality(conn, *, seed, q, **kw):
+    act = conn.neuron_active.copy()
+    idx = np.flatnonzero(act)
+    n = int(np.floor(q * idx.size))
+    deg = np.bincount(conn.pre[conn.effective], minlength=conn.N)[idx]
+    order = np.argsort(deg + 0.1 * np.random.default_rng(seed).random(idx.size), kind="stable")
+    act[idx[order[:n]]] = False
+    return conn.replace(neuron_active=act), {"pruned": n}
+
+
+def _delocalize(conn, *, seed, fraction, original, **kw):
+    rng = np.random.default_rng(seed)
+    idx = np.flatnonzero(conn.neuron_active)
+    m = int(round(fraction * conn.n_active_synapses))
+    pre, post = rng.choice(idx, m), rng.choice(idx, m)
+    w = np.where(conn.types[pre] == 0, 1e-3, -4e-3)
+    return conn.add_synapses(pre, post, w), {"added": m}
+
+
+def _timescales(conn, *, seed, **kw):
+    f = np.random.default_rng(seed).uniform(0.9, 1.1)
+    return conn.replace(tau_m=conn.tau_m * f), {"factor": f}
+
+
+FAKE = {"noise": _noise, "centrality": _centrality, "delocalize": _delocalize,
+        "timescales": _timescales}
+
+
+def _lam(conn):
+    W = conn.to_matrix().toarray()
+    return float(np.max(np.abs(np.linalg.eigvals(W)))) if W.size else float("nan")
+
+
+def _run(conn=None, **kw):
+    kw.setdefault("step_functions", FAKE)
+    kw.setdefault("lyapunov", _lam)
+    kw.setdefault("seed", 7)
+    kw.setdefault("density", 0.9)
+    kw.setdefault("q", 0.05)
+    kw.setdefault("delocalize_fraction", 0.02)
+    return prune(_net() if conn is None else conn, **kw)
+
+
+def _same(a, b):
+    assert a.connectivity == b.connectivity, a.connectivity.diff(b.connectivity)
+    cols = [c for c in a.history.columns if not c.startswith("t_")]
+    pd.testing.assert_frame_equal(a.history[cols], b.history[cols])
+    assert a.reports == b.reports
+
+
+# ------------------------------------------------------------------ history
+def test_history_rows_match_the_networks_seen_by_the_callback():
+    seen = {}
+    res = _run(iterations=4, callback=lambda k, c, row: seen.__setitem__(k, c.copy()))
+    h = res.history
+    assert list(h["stage"]) == ["initial"] + ["iteration"] * 4 + ["final"]
+    assert list(h["iteration"]) == [0, 1, 2, 3, 4, 4]
+    for k, c in seen.items():
+        row = h[(h.iteration == k) & (h.stage == "iteration")].iloc[0]
+        assert row.neurons == c.n_active_neurons
+        assert row.synapses == c.n_active_synapses == row.sops_per_rate
+        assert row.lambda_max == pytest.approx(_lam(c))
+    # neurons only shrink, Step II with q = 5 % of 30 prunes 1 per iteration
+    assert list(h.neurons[:5]) == [30, 29, 28, 27, 26]
+    assert (h[["t_noise", "t_centrality", "t_delocalize"]].iloc[1:5] >= 0).all().all()
+    assert np.isnan(h.t_timescales.iloc[1:5]).all() and h.t_timescales.iloc[5] >= 0
+    assert [r["step"] for r in res.reports[:3]] == ["noise", "centrality", "delocalize"]
+    assert res.reports[-1]["step"] == "timescales"
+
+
+def test_expected_sops_hand_computed():
+    # 0 -> 1, 0 -> 2, 1 -> 2, 2 -> 0 (inactive synapse), neuron 3 isolated
+    c = Connectivity(4, [0, 0, 1, 2], [1, 2, 2, 0], [1, 1, 1, -1], types="EEIE",
+                     synapse_active=[True, True, True, False])
+    assert expected_sops_per_rate(c) == 3
+    assert expected_sops_per_rate(c, [2.0, 5.0, 7.0, 11.0]) == 2 * 2 + 5
+    c2 = c.replace(neuron_active=[True, True, False, True])  # kills 0->2 and 1->2
+    assert expected_sops_per_rate(c2, [2.0, 5.0, 7.0, 11.0]) == 2.0
+    with pytest.raises(ValueError, match="rates"):
+        expected_sops_per_rate(c, [1.0])
+
+
+# ------------------------------------------------------------------ seeding
+def test_same_seed_same_result_and_other_seed_differs():
+    a = _run(iterations=3)
+    b = _run(iterations=3)
+    _same(a, b)
+    c = _run(iterations=3, seed=8)
+    assert c.connectivity != a.connectivity
+
+
+# ------------------------------------------------------------------ checkpoint / resume
+def test_resume_after_kill_equals_uninterrupted(tmp_path):
+    full = _run(iterations=6, checkpoint_dir=tmp_path / "full")
+
+    def kill(k, conn, row):
+        if k == 3:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt) as info:
+        _run(iterations=6, checkpoint_dir=tmp_path / "cut", callback=kill)
+    part = info.value.partial_result
+    assert part.history.iteration.max() == 3  # history computed so far is not lost
+    state = json.loads((tmp_path / "cut" / "state.json").read_text())
+    assert state["completed"] == 3
+    assert not [f for f in os.listdir(tmp_path / "cut") if f.endswith(".tmp")]
+
+    calls = []
+    resumed = _run(iterations=6, checkpoint_dir=tmp_path / "cut",
+                   callback=lambda k, c, r: calls.append(k))
+    assert calls == [4, 5, 6]  # nothing lost, nothing repeated
+    _same(resumed, full)
+    on_disk = pd.read_csv(tmp_path / "cut" / "history.csv")
+    assert list(on_disk.iteration) == list(full.history.iteration)
+    assert Connectivity.load(tmp_path / "cut" / "final.npz") == full.connectivity
+
+
+def test_resume_after_complete_shorter_run_continues_pre_step_iv_chain(tmp_path):
+    full = _run(iterations=5)
+    _run(iterations=2, checkpoint_dir=tmp_path)
+    again = _run(iterations=2, checkpoint_dir=tmp_path, callback=lambda *a: pytest.fail("re-ran"))
+    _same(again, _run(iterations=2))
+    longer = _run(iterations=5, checkpoint_dir=tmp_path)
+    _same(longer, full)
+    with pytest.raises(ValueError, match="iterations"):
+        _run(iterations=3, checkpoint_dir=tmp_path)
+
+
+def test_resume_refuses_other_configuration(tmp_path):
+    _run(iterations=1, checkpoint_dir=tmp_path)
+    with pytest.raises(ValueError, match="density"):
+        _run(iterations=2, checkpoint_dir=tmp_path, density=0.8)
+    with pytest.raises(ValueError, match="seed"):
+        _run(iterations=2, checkpoint_dir=tmp_path, seed=9)
+    with pytest.raises(ValueError, match="another network"):
+        _run(_net(seed=3), iterations=2, checkpoint_dir=tmp_path)
+    # seed=None on resume re-uses the stored base seed
+    r = _run(iterations=2, checkpoint_dir=tmp_path, seed=None)
+    _same(r, _run(iterations=2))
+
+
+# ------------------------------------------------------------------ ablation and Step IV schedule
+def test_steps_switch_off_and_ablation_points():
+    for point, steps in ABLATIONS.items():
+        called = []
+        fns = {k: (lambda f, k: (lambda c, **kw: (called.append(k), f(c, **kw))[1]))(f, k)
+               for k, f in FAKE.items()}
+        res = _run(iterations=2, steps=steps, step_functions=fns)
+        assert set(called) == set(steps), point
+        if not steps:
+            assert res.connectivity == _net()
+    assert ABLATIONS["E"] == STEP_NAMES
+
+
+def test_timescales_every_k():
+    called = []
+
+    def ts(c, *, seed, **kw):
+        called.append(len(called))
+        return _timescales(c, seed=seed)
+    fns = dict(FAKE, timescales=ts)
+    res = _run(iterations=6, timescales_every=2, step_functions=fns)
+    assert len(called) == 3
+    h = res.history
+    assert list(h.stage) == ["initial"] + ["iteration"] * 6
+    assert list(np.isfinite(h.t_timescales)) == [False, False, True, False, True, False, True]
+
+
+# ------------------------------------------------------------------ clean stops and errors
+def test_empty_network_stops_cleanly_with_history():
+    def kill_all_at_3(c, *, seed, q, **kw):
+        if c.provenance.get("it", 0) >= 2:
+            return c.replace(neuron_active=np.zeros(c.N, bool)), {}
+        prov = dict(c.provenance, it=c.provenance.get("it", 0) + 1)
+        return c.replace(provenance=prov), {}
+    res = _run(iterations=10, step_functions=dict(FAKE, centrality=kill_all_at_3))
+    assert res.stopped_early and "empty" in res.message
+    assert list(res.history.iteration) == [0, 1, 2, 3]
+    assert res.history.neurons.iloc[-1] == 0 and np.isnan(res.history.lambda_max.iloc[-1])
+
+
+def test_callback_false_stops():
+    res = _run(iterations=10, callback=lambda k, c, r: k < 2)
+    assert res.stopped_early and list(res.history.iteration) == [0, 1, 2]
+
+
+def test_step_error_keeps_partial_result():
+    def boom(c, *, seed, **kw):
+        if c.n_active_neurons < 28:
+            raise RuntimeError("boom")
+        return _centrality(c, seed=seed, **kw)
+    with pytest.raises(RuntimeError) as info:
+        _run(iterations=10, step_functions=dict(FAKE, centrality=boom))
+    part = info.value.partial_result
+    # iterations 1-3 completed (27 neurons left); iteration 4 raised
+    assert part.history.iteration.max() == 3
+    assert part.connectivity.n_active_neurons == 27 == part.history.neurons.iloc[-1]
+    assert part.connectivity.n_active_synapses == part.history.synapses.iloc[-1]
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(iterations=0), "iterations"),
+    (dict(steps=("noise", "magic")), "steps"),
+    (dict(steps=("noise", "noise")), "steps"),
+    (dict(density=0.0), "density"),
+    (dict(density=1.5), "density"),
+    (dict(q=1.0), "q"),
+    (dict(timescales_every=0), "timescales_every"),
+    (dict(step_kwargs={"magic": {}}), "step_kwargs"),
+])
+def test_bad_input(kw, match):
+    with pytest.raises(ValueError, match=match):
+        _run(**kw)
+
+
+def test_bad_network_type():
+    with pytest.raises(TypeError, match="net_or_connectivity"):
+        prune(np.zeros((3, 3)))
+
+
+# ------------------------------------------------------------------ model objects
+class _FakeModel:
+    """Duck-typed stand-in for the Brian2 layer's network (export / apply)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.applied = None
+
+    def export(self):
+        return self.conn.copy()
+
+    def apply(self, conn):
+        self.applied = conn
+
+
+def test_model_object_is_exported_pruned_and_applied():
+    m = _FakeModel(_net())
+    res = _run(m, iterations=2)
+    assert m.applied is res.connectivity
+    _same(res, _run(iterations=2))
