@@ -1,0 +1,229 @@
+"""Lyapunov exponents of a Connectivity's rate surrogate, per node and per edge.
+
+* :func:`rate_lyapunov` - spectrum of the rate surrogate, averaged over a batch
+  of input sequences (000 A.1), with per-node exponents.
+* :func:`node_exponents` - per-node exponents only (DESIGN.md section 4, our choice):
+  ``lambda_node_i = sum_m lambda_m <Q_im^2>_t / sum_m <Q_im^2>_t``.
+* :func:`lyapunov_matrix` - Lambda_ij of 000 Eq. 1 on every effective synapse.
+
+All work on the effective graph (``conn.compacted()``) and report in the
+Connectivity's own indices. Pure NumPy/SciPy; no Brian2.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..random import child_seed
+from ..validation import check_int, check_range
+from .rate import RateNetwork
+from .spectrum import kaplan_yorke_dimension, lyapunov_spectrum
+
+__all__ = ["RateLyapunovResult", "rate_lyapunov", "node_exponents", "lyapunov_matrix",
+           "per_node_exponents", "DEFAULT_K"]
+
+logger = logging.getLogger(__name__)
+
+#: leading exponents computed when ``k=None`` and the network has more units
+#: (the full spectrum costs O(n^3) per QR; below this size it is computed in full)
+DEFAULT_K = 100
+
+
+def per_node_exponents(exponents, q2_mean):
+    """Per-node exponents from exponents (k,) and time-averaged Q^2 (n, k).
+
+    ``lambda_node_i = sum_m lambda_m q2_im / sum_m q2_im``. A node whose
+    weight in all k vectors underflows to 0 gets the smallest exponent
+    (its own divergence rate is at most that).
+    """
+    lam = np.asarray(exponents, dtype=float)
+    q2 = np.asarray(q2_mean, dtype=float)
+    num = q2 @ lam
+    den = q2.sum(axis=1)
+    out = np.full(q2.shape[0], lam.min() if lam.size else np.nan)
+    ok = den > 0
+    out[ok] = num[ok] / den[ok]
+    return out
+
+
+@dataclass
+class RateLyapunovResult:
+    """Lyapunov analysis of a Connectivity's rate surrogate.
+
+    Attributes
+    ----------
+    exponents : ndarray (k,)
+        Leading exponents in 1/s, descending, averaged over the batch.
+    node_exponents : ndarray (conn.N,)
+        Per-node exponents in 1/s; NaN for inactive neurons.
+    history : ndarray (n_qr, k)
+        Batch-averaged running estimates (convergence indicator).
+    times : ndarray (n_qr,)
+        Seconds of surrogate time of each history row.
+    kaplan_yorke : float
+        Kaplan-Yorke dimension of ``exponents`` (NaN if k < n and undetermined).
+    batch_exponents : ndarray (batch, k)
+        Exponents of each input sequence (their spread is an error bar).
+    q2_mean : ndarray (n_active, k)
+    neuron_index : ndarray (n_active,)
+    """
+
+    exponents: np.ndarray
+    node_exponents: np.ndarray
+    history: np.ndarray
+    times: np.ndarray
+    kaplan_yorke: float
+    batch_exponents: np.ndarray
+    q2_mean: np.ndarray
+    neuron_index: np.ndarray
+    info: dict = field(default_factory=dict)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.exponents, dtype=dtype)
+
+    def __len__(self):
+        return len(self.exponents)
+
+    def __getitem__(self, item):
+        return self.exponents[item]
+
+    @property
+    def max(self):
+        return float(self.exponents[0])
+
+
+def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batch=1,
+                  dt=1e-3, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None):
+    """Lyapunov spectrum and per-node exponents of a Connectivity's rate surrogate.
+
+    Parameters
+    ----------
+    conn : Connectivity
+    k : int, optional
+        Leading exponents to compute; default the full spectrum if the
+        network has at most :data:`DEFAULT_K` active neurons, else DEFAULT_K.
+        Per-node exponents then weight only these k vectors.
+    n_steps, transient, qr_every : int
+        See :func:`~brian2_lnp.dynamics.lyapunov_spectrum` (steps of ``dt``).
+    batch : int >= 1
+        Number of input sequences (and initial states); exponents, Q^2 and
+        histories are averaged over them (000 A.1).
+    dt : float
+        Surrogate time step in second (< min tau_m).
+    phi, w_scale, gain :
+        See :class:`~brian2_lnp.dynamics.RateNetwork`.
+    input_std : float >= 0
+        Std of the frozen white-noise input b_i(t) of each sequence
+        (dimensionless, like W phi).
+    seed : None, int or Generator
+
+    Returns
+    -------
+    RateLyapunovResult
+    """
+    net = RateNetwork(conn, dt=dt, phi=phi, w_scale=w_scale, gain=gain)
+    n = net.n
+    k = (n if n <= DEFAULT_K else DEFAULT_K) if k is None else check_int("k", k, 1, n)
+    batch = check_int("batch", batch, 1)
+    n_steps = check_int("n_steps", n_steps, 1)
+    transient = check_int("transient", transient, 0)
+    input_std = check_range("input_std", input_std, 0, None)
+    base = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+    if isinstance(base, np.random.Generator):
+        base = int(base.integers(2**63))
+    lams, q2s, hists = [], [], []
+    for b in range(batch):
+        rng = child_seed(base, "rate_lyapunov", b)
+        total = transient + n_steps
+        inputs = net.inputs(total, input_std, seed=rng)
+        h0 = 0.1 * rng.standard_normal(n)
+        counter = {"t": 0}
+
+        def step(h):
+            t = counter["t"]
+            counter["t"] = t + 1
+            return net.step(h, inputs[t])
+
+        res = lyapunov_spectrum(step, net.jacobian, h0, n_steps=n_steps, dt=dt, k=k,
+                                transient=transient, qr_every=qr_every, seed=rng)
+        lams.append(res.exponents)
+        q2s.append(res.q2_mean)
+        hists.append(res.history)
+    lam = np.mean(lams, axis=0)
+    q2 = np.mean(q2s, axis=0)
+    nodes = np.full(conn.N, np.nan)
+    nodes[net.neuron_index] = per_node_exponents(lam, q2)
+    return RateLyapunovResult(
+        exponents=lam, node_exponents=nodes, history=np.mean(hists, axis=0),
+        times=res.times, kaplan_yorke=kaplan_yorke_dimension(lam),
+        batch_exponents=np.array(lams), q2_mean=q2, neuron_index=net.neuron_index,
+        info=dict(k=k, n_steps=n_steps, transient=transient, qr_every=qr_every, batch=batch,
+                  dt=dt, phi=net.phi_name, w_scale=w_scale, gain=gain, input_std=input_std))
+
+
+def node_exponents(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batch=1,
+                   phi="tanh", seed=None, **kwargs):
+    """Per-node Lyapunov exponents (1/s) of a Connectivity's rate surrogate.
+
+    ``lambda_node_i = sum_m lambda_m <Q_im^2>_t / sum_m <Q_im^2>_t`` over the
+    k leading Lyapunov vectors (DESIGN.md section 4). Same parameters as
+    :func:`rate_lyapunov` (extra keywords passed on).
+
+    Returns
+    -------
+    ndarray (conn.N,)
+        NaN for inactive neurons.
+    """
+    return rate_lyapunov(conn, k=k, n_steps=n_steps, transient=transient, qr_every=qr_every,
+                         batch=batch, phi=phi, seed=seed, **kwargs).node_exponents
+
+
+def lyapunov_matrix(conn, node_exponents, *, eps=1e-3):
+    """Lambda_ij of 000 Eq. 1 for every effective synapse i -> j.
+
+    ``Lambda_ij`` = harmonic mean of ``|lambda_m| + eps`` over
+    ``m in N(i) U N(j) U {i, j}``, where N(.) are the undirected
+    neighbourhoods in the effective graph (a neuron is a neighbour of i if
+    an effective synapse joins them in either direction).
+
+    Parameters
+    ----------
+    conn : Connectivity
+    node_exponents : array (conn.N,)
+        Per-node exponents (1/s); only active neurons' values are used and
+        they must be finite.
+    eps : float > 0
+        Guard so a node with exponent 0 does not send the harmonic mean to 0.
+
+    Returns
+    -------
+    ndarray (conn.n_synapses,)
+        Lambda per synapse (1/s); NaN for non-effective synapses.
+    """
+    eps = check_range("eps", eps, 0, None, low_inclusive=False)
+    lam = np.asarray(node_exponents, dtype=float).ravel()
+    if lam.shape != (conn.N,):
+        raise ValueError(f"node_exponents: must have length conn.N={conn.N}, got {lam.size}")
+    if not np.isfinite(lam[conn.neuron_active]).all():
+        raise ValueError("node_exponents: must be finite for every active neuron")
+    sub, neuron_index, synapse_index = conn.compacted()
+    n = sub.N
+    out = np.full(conn.n_synapses, np.nan)
+    if sub.n_synapses == 0:
+        return out
+    inv = 1.0 / (np.abs(lam[neuron_index]) + eps)
+    # undirected neighbourhood plus self: U = (A + A^T + I) > 0
+    A = sp.coo_matrix((np.ones(sub.n_synapses), (sub.pre, sub.post)), shape=(n, n)).tocsr()
+    U = ((A + A.T + sp.identity(n, format="csr")) > 0).astype(float).tocsr()
+    i, j = sub.pre, sub.post
+    # |S_i u S_j| and sum over it = |S_i| + |S_j| - |S_i n S_j| (inclusion-exclusion);
+    # the intersection is a row-wise product of two sparse row selections: O(E * degree).
+    common = U[i].multiply(U[j]).tocsr()
+    cnt = (np.asarray(U.sum(axis=1)).ravel()[i] + np.asarray(U.sum(axis=1)).ravel()[j]
+           - np.asarray(common.sum(axis=1)).ravel())
+    ssum = (U @ inv)[i] + (U @ inv)[j] - common @ inv
+    out[synapse_index] = cnt / ssum
+    return out

@@ -1,0 +1,166 @@
+"""Rate surrogate of a spiking network (DESIGN.md section 4, after Engelken et al. 2023).
+
+For the effective graph of a :class:`Connectivity` (n active neurons)::
+
+    h_i(t+dt) = (1 - dt/tau_i) h_i(t) + (dt/tau_i) (sum_j W_ij phi(h_j(t)) + b_i(t))
+
+with the dimensionless coupling ``W[post, pre] = gain * w / w_scale`` (w in
+volt; ``w_scale`` = 1 mV by default, so a 1 mV synaptic jump is a unit
+coupling) and transfer function phi. Its Jacobian::
+
+    J = diag(1 - dt/tau) + diag(dt/tau) W diag(phi'(h))
+
+is never formed: :meth:`RateNetwork.jacobian` returns a LinearOperator that
+applies it to an n x k block in O(nnz k + n k).
+
+Pure NumPy/SciPy; no Brian2.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ..random import as_generator
+from ..validation import check_range
+
+__all__ = ["RateNetwork", "TRANSFER_FUNCTIONS"]
+
+logger = logging.getLogger(__name__)
+
+
+def _tanh(h):
+    return np.tanh(h)
+
+
+def _dtanh(h):
+    t = np.tanh(h)
+    return 1.0 - t * t
+
+
+def _linear(h):
+    return h
+
+
+def _dlinear(h):
+    return np.ones_like(h)
+
+
+#: name -> (phi, phi'): "tanh" (default; phi'(0) = 1, saturating, the classic
+#: chaotic rate network) and "linear" (for checks: the surrogate is then a linear map)
+TRANSFER_FUNCTIONS = {"tanh": (_tanh, _dtanh), "linear": (_linear, _dlinear)}
+
+
+class RateNetwork:
+    """Discrete-time rate surrogate of the effective graph of a Connectivity.
+
+    Parameters
+    ----------
+    conn : Connectivity
+    dt : float
+        Time step in second; must be below the smallest tau_m (default 1 ms).
+    phi : {"tanh", "linear"} or (callable, callable)
+        Transfer function and its derivative.
+    w_scale : float > 0
+        Volt per unit of dimensionless coupling (default 1 mV).
+    gain : float > 0
+        Multiplies the dimensionless couplings (default 1).
+
+    Attributes
+    ----------
+    W : scipy.sparse.csr_matrix (n, n)
+        ``W[post, pre]``, dimensionless; parallel synapses summed.
+    tau : ndarray (n,)
+        tau_m of the active neurons (second).
+    neuron_index : ndarray of int (n,)
+        Connectivity index of each unit.
+    """
+
+    def __init__(self, conn, *, dt=1e-3, phi="tanh", w_scale=1e-3, gain=1.0):
+        if conn.n_active_neurons == 0:
+            raise ValueError("conn: has no active neurons; no rate surrogate to build")
+        sub, self.neuron_index, self.synapse_index = conn.compacted()
+        self.n = sub.N
+        self.tau = sub.tau_m.copy()
+        self.dt = check_range("dt", dt, 0, float(self.tau.min()), low_inclusive=False,
+                              high_inclusive=False)
+        self.w_scale = check_range("w_scale", w_scale, 0, None, low_inclusive=False)
+        self.gain = check_range("gain", gain, 0, None, low_inclusive=False)
+        if isinstance(phi, str):
+            if phi not in TRANSFER_FUNCTIONS:
+                raise ValueError(f"phi: must be one of {sorted(TRANSFER_FUNCTIONS)} or a "
+                                 f"(phi, dphi) pair of callables, got {phi!r}")
+            self.phi_name = phi
+            self.phi, self.dphi = TRANSFER_FUNCTIONS[phi]
+        else:
+            try:
+                self.phi, self.dphi = phi
+            except (TypeError, ValueError):
+                raise TypeError("phi: expected a name or a (phi, dphi) pair of callables")
+            self.phi_name = getattr(self.phi, "__name__", "custom")
+        W = sp.coo_matrix((self.gain * sub.w / self.w_scale, (sub.post, sub.pre)),
+                          shape=(self.n, self.n)).tocsr()
+        W.sum_duplicates()
+        self.W = W
+        self.a = 1.0 - self.dt / self.tau   # leak factor per step
+        self.c = self.dt / self.tau          # input factor per step
+
+    # --------------------------------------------------------------- dynamics
+    def step(self, h, b=0.0):
+        """One step of the surrogate from state ``h`` with input ``b`` (scalar or (n,))."""
+        return self.a * h + self.c * (self.W @ self.phi(h) + b)
+
+    def jacobian(self, h):
+        """LinearOperator of the step's Jacobian at ``h`` (input does not enter it)."""
+        d = self.dphi(h)
+        a, c, W, n = self.a, self.c, self.W, self.n
+
+        def matmat(V):
+            V = np.asarray(V, dtype=float)
+            return a[:, None] * V + c[:, None] * (W @ (d[:, None] * V))
+
+        def matvec(v):
+            v = np.asarray(v, dtype=float).ravel()
+            return a * v + c * (W @ (d * v))
+
+        return spla.LinearOperator((n, n), matvec=matvec, matmat=matmat, dtype=float)
+
+    def jacobian_dense(self, h):
+        """Dense Jacobian (for tests and tiny networks only)."""
+        d = self.dphi(h)
+        return np.diag(self.a) + self.c[:, None] * (self.W.toarray() * d[None, :])
+
+    def inputs(self, n_steps, input_std=0.0, seed=None):
+        """A frozen white-noise input sequence b (n_steps, n), std ``input_std``."""
+        input_std = check_range("input_std", input_std, 0, None)
+        if input_std == 0:
+            return np.zeros((n_steps, self.n))
+        return input_std * as_generator(seed).standard_normal((n_steps, self.n))
+
+    def simulate(self, n_steps, h0=None, b=None, seed=None, record=True):
+        """Run the surrogate.
+
+        Parameters
+        ----------
+        n_steps : int
+        h0 : array (n,), optional
+            Initial state; small random (std 0.1) from ``seed`` if not given.
+        b : array (n_steps, n) or (n,) or float, optional
+            Input; 0 if not given.
+        record : bool
+            Return the whole trajectory (n_steps + 1, n) if True, else the final state.
+        """
+        rng = as_generator(seed)
+        h = 0.1 * rng.standard_normal(self.n) if h0 is None else np.array(h0, dtype=float)
+        b = 0.0 if b is None else np.asarray(b, dtype=float)
+        seq = b.ndim == 2
+        if seq and b.shape[0] < n_steps:
+            raise ValueError(f"b: needs at least n_steps={n_steps} rows, got {b.shape[0]}")
+        traj = [h] if record else None
+        for t in range(n_steps):
+            h = self.step(h, b[t] if seq else b)
+            if record:
+                traj.append(h)
+        return np.array(traj) if record else h

@@ -1,0 +1,268 @@
+"""Lyapunov spectra of maps and ODEs by QR re-orthonormalisation.
+
+The general entry point :func:`lyapunov_spectrum` takes any map
+``x_{t+1} = step(x_t)`` with its Jacobian, so it can be checked on systems
+with known spectra (Henon, Lorenz-63 via :func:`ode_map`, linear systems)
+before it is trusted on the rate surrogate of a spiking network.
+
+Method (Benettin et al. 1980; Vogt et al. 2020; Engelken et al. 2023): an
+orthonormal N x k matrix Q is pushed through the Jacobian every step and
+re-orthonormalised by a QR decomposition every ``qr_every`` steps; after the
+transient, ``lambda_m = sum log|R_mm| / (n_steps * dt)``.
+
+Pure NumPy/SciPy; no Brian2.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse.linalg as spla
+
+from ..random import as_generator
+from ..validation import check_int, check_range
+
+__all__ = ["LyapunovResult", "lyapunov_spectrum", "ode_map", "kaplan_yorke_dimension"]
+
+logger = logging.getLogger(__name__)
+
+_TINY = 1e-300  # floor for |R_mm| so a singular direction gives a finite, very negative log
+
+
+def kaplan_yorke_dimension(exponents):
+    """Kaplan-Yorke (Lyapunov) dimension of a descending spectrum.
+
+    ``D_KY = j + sum_{m<=j} lambda_m / |lambda_{j+1}|`` with j the largest
+    index (1-based) whose partial sum is >= 0. Returns 0.0 when
+    ``lambda_1 < 0`` and NaN when all partial sums of the given (possibly
+    truncated, k < N) spectrum are >= 0, because j+1 is then not known.
+    """
+    lam = np.sort(np.asarray(exponents, dtype=float))[::-1]
+    if lam.size == 0 or lam[0] < 0:
+        return 0.0
+    csum = np.cumsum(lam)
+    nonneg = np.flatnonzero(csum >= 0)
+    j = int(nonneg[-1]) + 1  # number of exponents in the non-negative partial sum
+    if j >= lam.size:
+        return float("nan")
+    return float(j + csum[j - 1] / abs(lam[j]))
+
+
+@dataclass
+class LyapunovResult:
+    """Result of :func:`lyapunov_spectrum`.
+
+    Behaves like the 1-D array of exponents (``np.asarray(res)``, ``res[0]``,
+    ``len(res)``), and also carries the diagnostics.
+
+    Attributes
+    ----------
+    exponents : ndarray (k,)
+        Lyapunov exponents per unit time (divided by ``dt``), descending.
+    q2_mean : ndarray (N, k)
+        Time average (after the transient, at re-orthonormalisation times) of
+        the squared components ``Q_im^2`` of the Lyapunov vectors, columns
+        ordered like ``exponents``. Used for per-node exponents.
+    history : ndarray (n_qr, k)
+        Running estimate of the exponents after each re-orthonormalisation
+        (convergence indicator), same column order.
+    times : ndarray (n_qr,)
+        Time (``steps * dt`` after the transient) of each row of ``history``.
+    kaplan_yorke : float
+        Kaplan-Yorke dimension (NaN if a truncated spectrum never turns negative).
+    n_steps, dt, qr_every, transient : int, float, int, int
+    """
+
+    exponents: np.ndarray
+    q2_mean: np.ndarray
+    history: np.ndarray
+    times: np.ndarray
+    kaplan_yorke: float
+    n_steps: int
+    dt: float
+    qr_every: int
+    transient: int
+    info: dict = field(default_factory=dict)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.exponents, dtype=dtype)
+
+    def __len__(self):
+        return len(self.exponents)
+
+    def __getitem__(self, item):
+        return self.exponents[item]
+
+    def __iter__(self):
+        return iter(self.exponents)
+
+    @property
+    def max(self):
+        """The largest exponent."""
+        return float(self.exponents[0])
+
+    @property
+    def stderr(self):
+        """Rough standard error of each exponent from the spread of the running
+        estimate over the second half of the run (std of history there / sqrt 2)."""
+        if self.history.shape[0] < 4:
+            return np.full(self.exponents.shape, np.nan)
+        half = self.history[self.history.shape[0] // 2:]
+        return half.std(axis=0) / np.sqrt(2)
+
+
+def _apply(J, Q):
+    """J @ Q for a dense array, sparse matrix or LinearOperator J."""
+    if isinstance(J, spla.LinearOperator):
+        return J.matmat(Q)
+    return J @ Q
+
+
+def _qr(M):
+    Q, R = np.linalg.qr(M)
+    d = np.diag(R)
+    # fix signs so Q is continuous in time (QR is unique only up to column signs)
+    sgn = np.where(d < 0, -1.0, 1.0)
+    return Q * sgn, np.abs(d)
+
+
+def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=0,
+                      qr_every=1, seed=None, Q0=None):
+    """Lyapunov exponents of the map ``x -> step(x)`` by QR re-orthonormalisation.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(x) -> x_next`` (1-D arrays of length N).
+    jacobian : callable
+        ``jacobian(x)`` -> N x N dense array, scipy sparse matrix or
+        :class:`scipy.sparse.linalg.LinearOperator`: the derivative of
+        ``step`` at ``x``. Applied to an N x k block each step, so a sparse
+        matrix or operator costs O(nnz k), not O(N^2 k).
+    x0 : array (N,)
+        Initial state.
+    n_steps : int >= 1
+        Number of steps averaged over (after the transient).
+    dt : float > 0
+        Time per step; exponents are per unit time (``log`` growth / ``dt``).
+    k : int in [1, N], optional
+        Number of leading exponents; default the full spectrum (k = N).
+    transient : int >= 0
+        Steps run first (state and Q both evolve, with QR) and not averaged.
+    qr_every : int >= 1
+        Re-orthonormalisation interval in steps. Larger is cheaper; too large
+        loses precision when exponents differ by more than ~700/qr_every per step.
+    seed : None, int or Generator
+        For the random orthonormal start Q0.
+    Q0 : array (N, k), optional
+        Start of the tangent block (orthonormalised); random if not given.
+
+    Returns
+    -------
+    LyapunovResult
+        Exponents sorted descending, with ``q2_mean``, ``history``, ``times``
+        and ``kaplan_yorke``.
+    """
+    x = np.array(x0, dtype=float).ravel()
+    N = x.size
+    if N == 0:
+        raise ValueError("x0: state must have at least one component")
+    n_steps = check_int("n_steps", n_steps, 1)
+    dt = check_range("dt", dt, 0, None, low_inclusive=False)
+    k = N if k is None else check_int("k", k, 1, N)
+    transient = check_int("transient", transient, 0)
+    qr_every = check_int("qr_every", qr_every, 1)
+    if Q0 is None:
+        Q0 = as_generator(seed).standard_normal((N, k))
+    Q0 = np.asarray(Q0, dtype=float)
+    if Q0.shape != (N, k):
+        raise ValueError(f"Q0: must have shape ({N}, {k}), got {Q0.shape}")
+    Q, _ = _qr(Q0)
+
+    for t in range(transient):
+        Q = _apply(jacobian(x), Q)
+        x = step(x)
+        if (t + 1) % qr_every == 0 or t == transient - 1:
+            Q, _ = _qr(Q)
+        if not np.isfinite(x).all():
+            raise FloatingPointError(f"state became non-finite during the transient (step {t})")
+
+    log_sum = np.zeros(k)
+    q2_sum = np.zeros((N, k))
+    n_qr = 0
+    history, times = [], []
+    for t in range(n_steps):
+        Q = _apply(jacobian(x), Q)
+        x = step(x)
+        if (t + 1) % qr_every == 0 or t == n_steps - 1:
+            Q, r = _qr(Q)
+            log_sum += np.log(np.maximum(r, _TINY))
+            q2_sum += Q * Q
+            n_qr += 1
+            history.append(log_sum / ((t + 1) * dt))
+            times.append((t + 1) * dt)
+            if not np.isfinite(x).all():
+                raise FloatingPointError(f"state became non-finite at step {t}")
+    lam = log_sum / (n_steps * dt)
+    order = np.argsort(-lam, kind="stable")
+    lam = lam[order]
+    return LyapunovResult(
+        exponents=lam, q2_mean=(q2_sum / n_qr)[:, order], history=np.array(history)[:, order],
+        times=np.array(times), kaplan_yorke=kaplan_yorke_dimension(lam),
+        n_steps=n_steps, dt=dt, qr_every=qr_every, transient=transient,
+        info=dict(final_state=x, k=k, N=N))
+
+
+def ode_map(f, jac, dt):
+    """The RK4 step of ``dx/dt = f(x)`` and the exact Jacobian of that step.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> dx/dt``.
+    jac : callable
+        ``jac(x)`` -> N x N Jacobian of ``f`` (dense, sparse or LinearOperator).
+    dt : float > 0
+        Step size.
+
+    Returns
+    -------
+    step, jacobian : callable, callable
+        ``step(x)`` is one classical RK4 step; ``jacobian(x)`` returns a
+        :class:`~scipy.sparse.linalg.LinearOperator` applying the derivative
+        of that RK4 step at x (the tangent-linear RK4: the chain rule through
+        the four stages), for use in :func:`lyapunov_spectrum` with the same ``dt``.
+    """
+    dt = check_range("dt", dt, 0, None, low_inclusive=False)
+
+    def step(x):
+        k1 = f(x)
+        k2 = f(x + 0.5 * dt * k1)
+        k3 = f(x + 0.5 * dt * k2)
+        k4 = f(x + dt * k3)
+        return x + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+    def jacobian(x):
+        x = np.asarray(x, dtype=float)
+        k1 = f(x)
+        x2 = x + 0.5 * dt * k1
+        k2 = f(x2)
+        x3 = x + 0.5 * dt * k2
+        k3 = f(x3)
+        x4 = x + dt * k3
+        J1, J2, J3, J4 = jac(x), jac(x2), jac(x3), jac(x4)
+
+        def matmat(V):
+            V = np.asarray(V, dtype=float)
+            K1 = _apply(J1, V)
+            K2 = _apply(J2, V + 0.5 * dt * K1)
+            K3 = _apply(J3, V + 0.5 * dt * K2)
+            K4 = _apply(J4, V + dt * K3)
+            return V + dt / 6.0 * (K1 + 2 * K2 + 2 * K3 + K4)
+
+        n = x.size
+        return spla.LinearOperator((n, n), matvec=lambda v: matmat(v.reshape(n, 1)).ravel(),
+                                   matmat=matmat, dtype=float)
+
+    return step, jacobian

@@ -1,0 +1,256 @@
+"""Lyapunov matrix, linearised network and noise covariance (brian2_lnp.dynamics).
+
+Independent truths used: the formula of 000 Eq. 1 evaluated by hand and by a
+plain-Python set implementation; analytic spectra of ring graphs; the
+closed-form covariance C = -sigma^2 A^-1 / 2 of a symmetric A; the exact
+stationary covariance of the sampling scheme (discrete Lyapunov equation).
+"""
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+from brian2_lnp.dynamics import (UnstableNetworkError, covariance, linearize, lyapunov_matrix,
+                                 scheme_stationary_covariance, spectral_abscissa)
+from brian2_lnp.graph import Connectivity
+
+
+# ----------------------------------------------------------------------------- helpers
+def five_node():
+    """0->1, 1->2, 2->0, 3->2, 4->3 effective; 1->4 switched off (synapse_active False)."""
+    pre = [0, 1, 2, 3, 4, 1]
+    post = [1, 2, 0, 2, 3, 4]
+    w = [1e-3, -2e-3, 1e-3, 0.5e-3, -1e-3, 1e-3]
+    act = [True, True, True, True, True, False]
+    return Connectivity(5, pre, post, w, synapse_active=act,
+                        tau_m=[0.02, 0.01, 0.03, 0.02, 0.025])
+
+
+def lam_by_sets(conn, node_exp, eps):
+    """Eq. 1 with explicit Python sets (independent of the sparse implementation)."""
+    eff = conn.effective
+    nbr = {i: set() for i in range(conn.N)}
+    for a, b, e in zip(conn.pre, conn.post, eff):
+        if e:
+            nbr[a].add(b)
+            nbr[b].add(a)
+    out = []
+    for a, b, e in zip(conn.pre, conn.post, eff):
+        if not e:
+            out.append(np.nan)
+            continue
+        S = nbr[a] | nbr[b] | {a, b}
+        out.append(len(S) / sum(1.0 / (abs(node_exp[m]) + eps) for m in S))
+    return np.array(out)
+
+
+def random_conn(N, p, seed, sym=False, uniform_tau=None):
+    rng = np.random.default_rng(seed)
+    M = rng.random((N, N)) < p
+    np.fill_diagonal(M, False)
+    if sym:
+        M = np.triu(M)
+        M = M | M.T
+    pre, post = np.nonzero(M)
+    types = (rng.random(N) < 0.2).astype(int)
+    w = np.where(types[pre] == 1, -4.0, 1.0) * rng.gamma(2.0, 0.5e-3, pre.size)
+    if sym:  # symmetric weights: W[i, j] = W[j, i]
+        Wm = np.zeros((N, N))
+        Wm[pre, post] = np.abs(w)
+        Wm = np.triu(Wm) + np.triu(Wm).T
+        w = Wm[pre, post]
+    tau = np.full(N, uniform_tau) if uniform_tau else rng.gamma(5.0, 4e-3, N) + 5e-3
+    return Connectivity(N, pre, post, w, types=types, tau_m=tau)
+
+
+# ----------------------------------------------------------------------------- Lambda
+def test_lyapunov_matrix_by_hand():
+    conn = five_node()
+    node_exp = np.array([-2.0, 0.5, -1.0, 3.0, 0.0])
+    eps = 1e-3
+    lam = lyapunov_matrix(conn, node_exp, eps=eps)
+    # Edge 0->1: N(0) = {1, 2}, N(1) = {0, 2} (1->4 is off), so S = {0, 1, 2}.
+    hand01 = 3.0 / (1 / 2.001 + 1 / 0.501 + 1 / 1.001)
+    assert lam[0] == pytest.approx(hand01, rel=1e-12)
+    # Edge 4->3: N(4) = {3}, N(3) = {2, 4}: S = {2, 3, 4}; lambda_4 = 0 -> eps guard.
+    hand43 = 3.0 / (1 / 1.001 + 1 / 3.001 + 1 / 0.001)
+    assert lam[4] == pytest.approx(hand43, rel=1e-12)
+    assert np.isnan(lam[5])  # synapse 1->4 is not effective
+    np.testing.assert_allclose(lam, lam_by_sets(conn, node_exp, eps), rtol=1e-12)
+
+
+def test_lyapunov_matrix_inactive_neuron_and_random_graph():
+    conn = five_node().replace(neuron_active=np.array([1, 1, 1, 1, 0], bool))
+    node_exp = np.array([-2.0, 0.5, -1.0, 3.0, np.nan])  # NaN allowed for the inactive one
+    lam = lyapunov_matrix(conn, node_exp, eps=1e-2)
+    assert np.isnan(lam[4]) and np.isnan(lam[5])
+    np.testing.assert_allclose(lam, lam_by_sets(conn, np.nan_to_num(node_exp), 1e-2), rtol=1e-12)
+    big = random_conn(60, 0.1, seed=3)
+    ne = np.random.default_rng(4).normal(-5, 10, 60)
+    np.testing.assert_allclose(lyapunov_matrix(big, ne, eps=1e-3),
+                               lam_by_sets(big, ne, 1e-3), rtol=1e-10)
+
+
+def test_lyapunov_matrix_bad_input():
+    conn = five_node()
+    with pytest.raises(ValueError, match="eps"):
+        lyapunov_matrix(conn, np.zeros(5), eps=0)
+    with pytest.raises(ValueError, match="node_exponents"):
+        lyapunov_matrix(conn, np.zeros(4))
+    with pytest.raises(ValueError, match="node_exponents"):
+        lyapunov_matrix(conn, np.array([0, np.nan, 0, 0, 0.0]))
+
+
+# ----------------------------------------------------------------------------- linearize
+@pytest.mark.parametrize("coupling", ["lyapunov", "weights", "modulated"])
+def test_linearize_structure(coupling):
+    conn = five_node()
+    node_exp = np.array([-2.0, 0.5, -1.0, 3.0, 0.0])
+    lin = linearize(conn, coupling=coupling, node_exponents=node_exp, stabilize=False,
+                    w_scale=2e-3, gain=1.5)
+    lam = lyapunov_matrix(conn, node_exp)
+    eff = np.flatnonzero(conn.effective)
+    np.testing.assert_array_equal(lin.synapse_index, eff)
+    expected = np.diag(-1.0 / conn.tau_m)
+    for k in eff:
+        i, j = conn.pre[k], conn.post[k]
+        weight = 1.5 * conn.w[k] / 2e-3 / conn.tau_m[j]
+        if coupling == "lyapunov":
+            val = np.sign(conn.w[k]) * lam[k]
+        elif coupling == "weights":
+            val = weight
+        else:
+            val = weight * lam[k] / lam[eff].mean()
+        expected[j, i] += val  # receiver row
+    np.testing.assert_allclose(lin.A.toarray(), expected, rtol=1e-12)
+    np.testing.assert_allclose(lin.D, 1.0 / conn.tau_m)
+    assert lin.scale == 1.0 and lin.coupling == coupling
+    assert lin.abscissa == pytest.approx(np.max(np.linalg.eigvals(expected).real))
+
+
+def test_linearize_scaling_matches_analytic_ring():
+    # Undirected ring, every node the same exponent -> Lambda = c on every edge,
+    # L = c * adjacency, eigenvalues -d + 2 c s cos(2 pi k / n): abscissa -d + 2 c s.
+    n, d_tau, lam_node, eps, margin = 12, 0.02, 40.0, 1e-3, 0.1
+    pre = np.r_[np.arange(n), (np.arange(n) + 1) % n]
+    post = np.r_[(np.arange(n) + 1) % n, np.arange(n)]
+    conn = Connectivity(n, pre, post, np.full(2 * n, 1e-3), tau_m=np.full(n, d_tau))
+    lin = linearize(conn, node_exponents=np.full(n, lam_node), eps=eps, margin=margin,
+                    scale_tol=1e-4)
+    d, c = 1 / d_tau, lam_node + eps
+    s_star = (d - margin * d) / (2 * c)
+    assert lin.scale == pytest.approx(s_star, abs=3e-4)
+    assert lin.scale <= s_star
+    assert lin.abscissa <= -margin * d
+    np.testing.assert_allclose(lin.L_edge, lin.scale * c)
+    # unscaled it is unstable, and the covariance refuses it
+    raw = linearize(conn, node_exponents=np.full(n, lam_node), stabilize=False)
+    assert raw.scale == 1.0 and raw.abscissa == pytest.approx(-d + 2 * c) and not raw.stable
+    with pytest.raises(UnstableNetworkError, match="not stable"):
+        covariance(raw)
+
+
+def test_linearize_inactive_and_bad_input():
+    conn = random_conn(30, 0.2, seed=1)
+    act = np.ones(30, bool)
+    act[[3, 7]] = False
+    conn = conn.replace(neuron_active=act)
+    ne = np.full(30, -10.0)
+    lin = linearize(conn, node_exponents=ne)
+    np.testing.assert_array_equal(lin.neuron_index, np.flatnonzero(act))
+    np.testing.assert_array_equal(lin.synapse_index, np.flatnonzero(conn.effective))
+    assert lin.A.shape == (28, 28) and lin.stable
+    with pytest.raises(ValueError, match="coupling"):
+        linearize(conn, coupling="bogus", node_exponents=ne)
+    with pytest.raises(ValueError, match="margin"):
+        linearize(conn, node_exponents=ne, margin=1.5)
+    with pytest.raises(ValueError, match="lyap_matrix"):
+        linearize(conn, lyap_matrix=np.ones(3))
+
+
+def test_spectral_abscissa_arpack_matches_dense():
+    import scipy.sparse as sp
+    from brian2_lnp.dynamics import linear as linmod
+    rng = np.random.default_rng(0)
+    n = 300
+    A = sp.random(n, n, density=0.05, random_state=1) * 0.3 - sp.diags(rng.uniform(1, 2, n))
+    dense = spectral_abscissa(A)
+    old = linmod.DENSE_EIG_MAX
+    try:
+        linmod.DENSE_EIG_MAX = 10
+        sparse = spectral_abscissa(A)
+    finally:
+        linmod.DENSE_EIG_MAX = old
+    assert sparse == pytest.approx(dense, abs=1e-6)
+
+
+# ----------------------------------------------------------------------------- covariance
+def test_exact_covariance_symmetric_analytic():
+    conn = random_conn(40, 0.15, seed=2, sym=True, uniform_tau=0.02)
+    lin = linearize(conn, coupling="weights", gain=0.3)
+    A = lin.A.toarray()
+    np.testing.assert_allclose(A, A.T, atol=1e-12)
+    for sigma in (1.0, 0.3):
+        cov = covariance(lin, sigma=sigma, method="exact")
+        analytic = -0.5 * sigma ** 2 * np.linalg.inv(A)
+        np.testing.assert_allclose(cov.matrix, analytic, rtol=1e-8, atol=1e-12)
+        s = np.sign(lin.L_edge)
+        r, c = lin.rows, lin.cols
+        np.testing.assert_allclose(cov.edge_terms(s),
+                                   analytic[r, r] + analytic[c, c] - 2 * s * analytic[r, c],
+                                   rtol=1e-8)
+        assert np.all(cov.stderr(s) == 0)
+    with pytest.raises(ValueError, match="signs"):
+        cov.edge_terms(np.ones(3))
+    with pytest.raises(ValueError, match="method"):
+        covariance(lin, method="fast")
+    with pytest.raises(ValueError, match="sigma"):
+        covariance(lin, sigma=-1)
+
+
+def test_scheme_bias_is_second_order():
+    # The sampled route's scheme has stationary covariance C + O(h^2):
+    # halving h divides the error by ~4 (Euler-Maruyama would only halve it).
+    conn = random_conn(30, 0.2, seed=5)
+    lin = linearize(conn, node_exponents=np.full(30, -20.0))
+    C = covariance(lin, method="exact").matrix
+    rho = float(np.max(np.asarray(abs(lin.A).sum(axis=1))))
+    errs = [np.abs(scheme_stationary_covariance(lin.A, 1.0, f / rho) - C).max()
+            for f in (0.2, 0.1, 0.05)]
+    ratios = np.array(errs[:-1]) / np.array(errs[1:])
+    assert np.all(ratios > 3.5) and np.all(ratios < 4.5), ratios
+    assert errs[1] / np.abs(C).max() < 2e-3  # default h_factor = 0.1
+
+
+def test_sampled_statistically_consistent_with_scheme():
+    # Per-edge z-scores against the scheme's exact stationary covariance are ~N(0, 1)
+    # (up to the 8-group t-distribution of the stderr): most |z| < 3.
+    conn = random_conn(25, 0.2, seed=6)
+    lin = linearize(conn, node_exponents=np.full(25, -15.0))
+    cov = covariance(lin, method="sampled", n_samples=400, seed=11)
+    Ch = scheme_stationary_covariance(lin.A, 1.0, cov.info["h"])
+    s = np.sign(lin.L_edge)
+    r, c = lin.rows, lin.cols
+    truth = Ch[r, r] + Ch[c, c] - 2 * s * Ch[r, c]
+    z = (cov.edge_terms(s) - truth) / cov.stderr(s)
+    assert np.mean(np.abs(z) < 3) > 0.9
+    assert np.median(np.abs(cov.edge_terms(s) / truth - 1)) < 0.1
+    # more samples -> smaller standard error (about 1/sqrt(samples))
+    cov4 = covariance(lin, method="sampled", n_samples=1600, seed=12)
+    ratio = np.median(cov.stderr(s)) / np.median(cov4.stderr(s))
+    assert 1.3 < ratio < 3.5
+
+
+@pytest.mark.slow
+def test_sampled_vs_exact_n500():
+    conn = random_conn(500, 0.02, seed=7)
+    lin = linearize(conn, node_exponents=np.random.default_rng(8).normal(-20, 8, 500))
+    exact = covariance(lin, method="auto")
+    assert exact.method == "exact"
+    sampled = covariance(lin, method="sampled", seed=3)
+    assert sampled.matrix is None
+    s = np.sign(lin.L_edge)
+    e_ex, e_s, se = exact.edge_terms(s), sampled.edge_terms(s), sampled.stderr(s)
+    assert np.all(np.isfinite(e_s)) and np.all(e_s > 0)
+    assert np.median(np.abs(e_s / e_ex - 1)) < 0.1
+    assert np.mean(np.abs(e_s - e_ex) < 4 * se + 0.01 * e_ex) > 0.9
+    assert np.corrcoef(e_s, e_ex)[0, 1] > 0.9
