@@ -43,7 +43,7 @@ UNITS = {
     "second": (1.0, "time"), "ms": (1e-3, "time"), "msecond": (1e-3, "time"),
     "us": (1e-6, "time"), "usecond": (1e-6, "time"),
     "volt": (1.0, "voltage"), "mV": (1e-3, "voltage"), "mvolt": (1e-3, "voltage"),
-    "uV": (1e-6, "voltage"), "uvolt": (1e-6, "voltage"),
+    "uvolt": (1e-6, "voltage"),
     "Hz": (1.0, "frequency"), "hertz": (1.0, "frequency"), "kHz": (1e3, "frequency"),
     "khertz": (1e3, "frequency"),
 }
