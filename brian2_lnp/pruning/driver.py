@@ -156,9 +156,10 @@ def _default_step_functions():
 
 def _default_lambda_max(conn, *, seed, **lyap_kwargs):
     from ..dynamics import rate_lyapunov
+    from .timescales import surrogate_kwargs
     kw = dict(k=1)
     kw.update(lyap_kwargs)
-    return float(rate_lyapunov(conn, seed=seed, **kw).exponents[0])
+    return float(rate_lyapunov(conn, seed=seed, **surrogate_kwargs(conn, kw)).exponents[0])
 
 
 def _to_jsonable(value):

@@ -46,7 +46,7 @@ from ..random import as_generator, child_seed
 from ..validation import check_choice, check_int, check_range
 
 __all__ = ["optimize_timescales", "TimescaleReport", "quantile_embedding",
-           "wasserstein2_gamma", "lyapunov_objective", "group_labels"]
+           "wasserstein2_gamma", "lyapunov_objective", "group_labels", "surrogate_kwargs"]
 
 logger = logging.getLogger(__name__)
 
@@ -150,11 +150,25 @@ def lyapunov_objective(conn, *, target=DEFAULT_TARGET, seed=0, **lyap_kwargs):
     candidates are not drowned in the estimator's own noise.
     """
     from ..dynamics import rate_lyapunov  # local: dynamics may be heavy to import
-    res = rate_lyapunov(conn, seed=seed, **lyap_kwargs)
+    res = rate_lyapunov(conn, seed=seed, **surrogate_kwargs(conn, lyap_kwargs))
     lam = float(np.asarray(res.exponents, dtype=float)[0])
     if not np.isfinite(lam):
         return float("inf")
     return (lam - target) ** 2
+
+
+def surrogate_kwargs(conn, lyap_kwargs):
+    """``lyap_kwargs`` with a default surrogate step ``dt`` the network can take.
+
+    The Euler rate surrogate needs dt < min tau_m; the Gamma tails of a
+    heterogeneous network reach below the usual 1 ms, so unless ``dt`` is given
+    it is ``min(1 ms, min tau_m / 2)`` over the active neurons.
+    """
+    kw = dict(lyap_kwargs)
+    if "dt" not in kw:
+        tau = conn.tau_m[conn.neuron_active]
+        kw["dt"] = min(1e-3, 0.5 * float(tau.min())) if tau.size else 1e-3
+    return kw
 
 
 def _moment_matched(tau):
