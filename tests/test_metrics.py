@@ -182,3 +182,12 @@ def test_sops_exported_only_when_its_module_exists():
     assert ("sops" in metrics.__all__) == has_file
     for name in metrics.__all__:
         assert hasattr(metrics, name)
+
+
+def test_pure_layers_do_not_import_brian2():
+    import subprocess
+    import sys
+    code = ("import sys; import brian2_lnp.datasets, brian2_lnp.metrics; "
+            "sys.exit(1 if 'brian2' in sys.modules else 0)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
