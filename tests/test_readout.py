@@ -164,3 +164,29 @@ def test_readout_rejects_bad_use():
         Readout().predict(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="y"):
         Readout().fit(np.zeros((5, 2)), np.zeros(4))
+
+
+def test_pipeline_decodes_a_signal_from_poisson_spikes():
+    # Neurons fire Poisson spikes with rates tuned to a slow signal; the exponential
+    # decoder + ridge readout must recover the signal, and must fail when the
+    # spikes carry no information (times shuffled across the record).
+    rng = np.random.default_rng(11)
+    dt, T, n = 1e-3, 4000, 150
+    tt = np.arange(T) * dt
+    u = np.sin(2 * np.pi * 1.3 * tt) + 0.5 * np.sin(2 * np.pi * 0.37 * tt + 1.0)
+    gain = rng.choice([-1.0, 1.0], n) * rng.uniform(1, 3, n)
+    rate = 80.0 / (1.0 + np.exp(-(gain[None, :] * u[:, None] + rng.normal(0, 0.5, n))))
+    spk = rng.random((T, n)) < rate * dt
+    step, nrn = np.nonzero(spk)
+    times = step * dt + rng.uniform(0, dt, step.size)
+    sample = tt[200:] + dt  # read features at the end of each step, after a warm-up
+    target = u[200:]
+    F = spike_features(nrn, times, np.arange(n), sample, tau=0.02)
+    half = F.shape[0] // 2
+    good = Readout(kind="ridge").fit(F[:half], target[:half]).score(F[half:], target[half:])
+    Fs = spike_features(nrn, rng.permutation(times), np.arange(n), sample, tau=0.02)
+    bad = Readout(kind="ridge").fit(Fs[:half], target[:half]).score(Fs[half:], target[half:])
+    # (seeds 11-13 give 0.27-0.31 and 0.73-1.17; the shuffled control is not
+    # near 1 always because ridge finds chance fits in autocorrelated noise)
+    assert good < 0.4
+    assert bad > 0.6

@@ -75,10 +75,13 @@ def spike_features(indices, times, neurons, sample_times, method="exp", tau=20e-
         bin_width = check_range("bin_width", float(_seconds(
             "bin_width", tau if bin_width is None else bin_width)), low=0, low_inclusive=False)
     out = np.zeros((ts.size, neurons.size))
-    order = np.argsort(t, kind="stable")
+    # sort once by (neuron, time) so each neuron's train is a contiguous slice
+    order = np.lexsort((t, idx))
     idx, t = idx[order], t[order]
-    for col, nrn in enumerate(neurons):
-        st = t[idx == nrn]
+    starts = np.searchsorted(idx, neurons, side="left")
+    stops = np.searchsorted(idx, neurons, side="right")
+    for col in range(neurons.size):
+        st = t[starts[col]:stops[col]]
         if st.size == 0:
             continue
         if method == "count":
