@@ -1,0 +1,121 @@
+"""Choosing a Brian2 device: runtime, cpp_standalone or genn.
+
+``use_device(name, directory=None, **kw)`` wraps :func:`brian2.set_device`
+with the checks a user needs: Cython (with a NumPy fallback when no C++
+compiler works) for runtime, a build directory for standalone devices, and a
+clear ImportError naming what to install for GeNN.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+
+__all__ = ["use_device", "current_device_name", "is_standalone", "DeviceUnavailableError",
+           "DEVICES"]
+
+logger = logging.getLogger(__name__)
+
+#: device names accepted by :func:`use_device`
+DEVICES = ("runtime", "cpp_standalone", "genn")
+
+
+class DeviceUnavailableError(ImportError):
+    """The requested device needs software that is not installed."""
+
+
+def _cython_works():
+    """True when Cython is importable and a C++ compiler is on the PATH."""
+    try:
+        import Cython  # noqa: F401
+    except ImportError:
+        return False
+    cxx = os.environ.get("CXX", "c++")
+    return any(shutil.which(c) for c in (cxx, "g++", "clang++", "c++"))
+
+
+def use_device(name, directory=None, codegen=None, **kwargs):
+    """Select the Brian2 device for the models built afterwards.
+
+    Parameters
+    ----------
+    name : {"runtime", "cpp_standalone", "genn"}
+    directory : str, optional
+        Build directory for standalone devices. Default: a new temporary
+        directory (its path is returned).
+    codegen : {"cython", "numpy"}, optional
+        Runtime code generation target. Default: "cython" when Cython and a
+        C++ compiler are available, else "numpy" (with a log message).
+    **kwargs
+        Passed to :func:`brian2.set_device` (e.g. ``build_on_run=False``,
+        ``compile=False, run=False`` for GeNN code generation only,
+        ``use_GPU=False`` for GeNN's CPU backend).
+
+    Returns
+    -------
+    str or None
+        The build directory for standalone devices, None for runtime.
+
+    Raises
+    ------
+    ValueError
+        Unknown device name.
+    DeviceUnavailableError
+        ``genn`` without brian2genn installed.
+    """
+    import brian2
+
+    if name not in DEVICES:
+        raise ValueError(f"name: must be one of {list(DEVICES)}, got {name!r}")
+    if name == "runtime":
+        if codegen is None:
+            codegen = "cython" if _cython_works() else "numpy"
+            if codegen == "numpy":
+                logger.info("use_device: Cython or a C++ compiler is missing; runtime "
+                            "falls back to NumPy code generation (slower)")
+        elif codegen not in ("cython", "numpy"):
+            raise ValueError(f"codegen: must be 'cython' or 'numpy', got {codegen!r}")
+        brian2.prefs.codegen.target = codegen
+        brian2.set_device("runtime", **kwargs)
+        return None
+    if codegen is not None:
+        raise ValueError("codegen: only for the runtime device")
+    if name == "genn":
+        try:
+            import brian2genn  # noqa: F401  (registers the 'genn' device)
+        except ImportError as exc:
+            raise DeviceUnavailableError(
+                "The 'genn' device needs brian2genn (pip install brian2genn, which requires "
+                "brian2<2.6 and numpy<2; see scripts/genn_env.sh) and, to compile and run, "
+                "GeNN 4.x (set GENN_PATH) plus CUDA for the GPU (set CUDA_PATH). "
+                "See docs/gpu.md.") from exc
+        if kwargs.get("compile", True) and not (
+                os.environ.get("GENN_PATH") or brian2.prefs.get("devices.genn.path", None)
+                or shutil.which("genn-buildmodel.sh")):
+            raise DeviceUnavailableError(
+                "The 'genn' device compiles with GeNN 4.x, which was not found: install it "
+                "(https://github.com/genn-team/genn/releases) and set GENN_PATH, or pass "
+                "compile=False, run=False to only generate code. See docs/gpu.md.")
+    if directory is None:
+        directory = tempfile.mkdtemp(prefix=f"brian2_lnp_{name}_")
+    brian2.set_device(name, directory=directory, **kwargs)
+    return directory
+
+
+def current_device_name():
+    """Name of the active Brian2 device ("runtime", "cpp_standalone", "genn", ...)."""
+    from brian2.devices.device import all_devices, get_device
+
+    dev = get_device()
+    for key, value in all_devices.items():
+        if value is dev:
+            return key
+    return type(dev).__name__
+
+
+def is_standalone(device=None):
+    """True for code-generating devices (cpp_standalone, genn, ...), False for runtime."""
+    from brian2.devices.device import RuntimeDevice, get_device
+
+    return not isinstance(device if device is not None else get_device(), RuntimeDevice)
