@@ -283,5 +283,14 @@ def test_valid_variants_pass():
 def test_bad_source_types():
     with pytest.raises(TypeError, match="path_or_dict"):
         load_model(42)
-    with pytest.raises(FileNotFoundError, match="shipped models"):
+    with pytest.raises(FileNotFoundError, match="known models: .*hrsnn_small"):
         load_model("no_such_model")
+
+
+def test_model_lookup_path(tmp_path, monkeypatch):
+    d = raw(H)
+    d["N"] = 150
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(d))
+    monkeypatch.setenv("BRIAN2_LNP_MODELS", str(tmp_path))
+    assert load_model("mine").N == 150
+    assert load_model("hrsnn_small").N == 125  # shipped names still found

@@ -34,9 +34,16 @@ __all__ = ["ModelConfig", "ModelConfigError", "load_model", "parse_quantity",
 
 logger = logging.getLogger(__name__)
 
-#: the directory of the model files shipped with the repository
-MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "models")
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: the directory of the model files shipped with the repository (models/)
+MODELS_DIR = os.path.join(os.path.dirname(_PKG_DIR), "models")
+
+
+def _model_dirs():
+    """Where model names are looked up, in order: $BRIAN2_LNP_MODELS (os.pathsep-separated),
+    the repository's models/, and brian2_lnp/data/ (for an installed package)."""
+    env = [d for d in os.environ.get("BRIAN2_LNP_MODELS", "").split(os.pathsep) if d]
+    return env + [MODELS_DIR, os.path.join(_PKG_DIR, "data")]
 
 #: whitelisted unit names -> (factor to SI, dimension). Names as in brian2.units.
 UNITS = {
@@ -250,8 +257,8 @@ class _Dist(_Leaf):
                 leaf = _Qty(self.dim)
             params[name] = leaf.check(f"{path}.{name}", raw[name])
         if family == "uniform" and params["high"] < params["low"]:
-            raise ModelConfigError(f"{path}.high: must be >= low "
-                                   f"({format_quantity(params['low'], self.dim)}), got {raw['high']!r}")
+            low = format_quantity(params["low"], self.dim)
+            raise ModelConfigError(f"{path}.high: must be >= low ({low}), got {raw['high']!r}")
         d = Distribution.make(family, **params)
         if self.positive and d.bounds[0] <= 0:
             raise ModelConfigError(
@@ -532,13 +539,20 @@ def _n_exc(N, fraction_inhibitory):
 
 
 def model_path(name):
-    """Path of a shipped model file from its name (``"hrsnn"`` -> models/hrsnn.yaml)."""
-    path = os.path.join(MODELS_DIR, f"{name}.yaml")
-    if not os.path.exists(path):
-        shipped = sorted(f[:-5] for f in os.listdir(MODELS_DIR) if f.endswith(".yaml")) \
-            if os.path.isdir(MODELS_DIR) else []
-        raise FileNotFoundError(f"model: no model file {path!r}; shipped models: {shipped}")
-    return path
+    """Path of a model file from its name (``"hrsnn"`` -> .../models/hrsnn.yaml).
+
+    Looked up in ``$BRIAN2_LNP_MODELS`` (directories separated by ``os.pathsep``),
+    then the repository's ``models/``, then ``brian2_lnp/data/``.
+    """
+    shipped = set()
+    for d in _model_dirs():
+        path = os.path.join(d, f"{name}.yaml")
+        if os.path.exists(path):
+            return path
+        if os.path.isdir(d):
+            shipped.update(f[:-5] for f in os.listdir(d) if f.endswith(".yaml"))
+    raise FileNotFoundError(f"model: no model file named {name!r} in {_model_dirs()}; "
+                            f"known models: {sorted(shipped)}")
 
 
 def _read(src):
@@ -557,7 +571,8 @@ def _read(src):
         except yaml.YAMLError as exc:
             raise ModelConfigError(f"{path}: not valid YAML ({exc})") from exc
         if not isinstance(raw, dict):
-            raise ModelConfigError(f"{path}: a model file must hold a mapping, got {type(raw).__name__}")
+            raise ModelConfigError(f"{path}: a model file must hold a mapping, "
+                                   f"got {type(raw).__name__}")
         return raw, path
     raise TypeError(f"path_or_dict: expected a file path, a model name, a dict or a "
                     f"ModelConfig, got {type(src).__name__}")
