@@ -1,0 +1,238 @@
+"""LNP Step I (pruning/noise.py): the formula by hand, the statistics of the draws,
+the homeostatic diagonal, clipping, and bad input.
+
+Truth: A and C rebuilt here independently of brian2_lnp.dynamics (A from the
+documented "weights" coupling, C from scipy's Lyapunov solver), binomial
+bounds for the random draws.
+"""
+import json
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+from brian2_lnp.graph.connectivity import Connectivity
+from brian2_lnp.pruning.noise import noise_prune
+from brian2_lnp.pruning.spectral import keep_probabilities, solve_rho
+
+W_SCALE = 1e-3  # linearize's default: volt per unit coupling
+
+
+def _small_net(seed=0, N=12, S=40):
+    rng = np.random.default_rng(seed)
+    pre = rng.integers(0, N, S)
+    post = rng.integers(0, N, S)
+    keep = pre != post
+    pre, post = pre[keep], post[keep]
+    types = (np.arange(N) >= int(0.8 * N)).astype(int)
+    w = rng.uniform(0.05, 0.3, pre.size) * 1e-3 * np.where(types[pre] == 1, -1.0, 1.0)
+    tau = rng.uniform(10e-3, 30e-3, N)
+    return Connectivity(N, pre, post, w, types=types, tau_m=tau)
+
+
+def _by_hand(conn, sigma=1.0):
+    """A[post, pre] = (w / w_scale) / tau_post, diag -1/tau; C from scipy; score per synapse."""
+    N = conn.N
+    A = np.zeros((N, N))
+    np.add.at(A, (conn.post, conn.pre), conn.w / W_SCALE / conn.tau_m[conn.post])
+    A -= np.diag(1.0 / conn.tau_m)
+    assert np.max(sla.eigvals(A).real) < 0, "test network must be stable"
+    C = sla.solve_continuous_lyapunov(A, -sigma ** 2 * np.eye(N))
+    L = conn.w / W_SCALE / conn.tau_m[conn.post]
+    i, j = conn.post, conn.pre
+    score = np.abs(L) * (C[i, i] + C[j, j] - 2 * np.sign(L) * C[i, j])
+    return A, C, L, score
+
+
+def test_probabilities_match_hand_formula():
+    conn = _small_net()
+    _, _, L, score = _by_hand(conn)
+    rho = 0.7 / np.median(score)
+    out, rep = noise_prune(conn, rho=rho, coupling="weights", covariance="exact", seed=1,
+                           margin=0.0)
+    assert rep.scale == 1.0  # no stabilising rescale: our hand A is A
+    p = np.minimum(1.0, rho * score)
+    assert rep.expected_kept == pytest.approx(p.sum(), rel=1e-9)
+    assert rep.p_max == pytest.approx(p.max()) and rep.p_min == pytest.approx(p.min())
+    assert rep.n_p_one == int((p >= 1).sum())
+    kept = out.synapse_active
+    assert rep.n_kept == kept.sum()
+    # kept weights are w / p exactly; pruned weights untouched but inactive
+    np.testing.assert_allclose(out.w[kept], conn.w[kept] / p[kept], rtol=1e-9)
+    np.testing.assert_array_equal(out.w[~kept], conn.w[~kept])
+    assert out.n_synapses == conn.n_synapses and conn.synapse_active.all()
+    json.dumps(rep.as_dict())
+
+
+def test_density_and_unbiased_weights_over_seeds():
+    conn = _small_net(seed=2, N=15, S=80)
+    n = conn.n_synapses
+    density = 0.4
+    kept_counts, w_sum = [], np.zeros(n)
+    R = 300
+    for s in range(R):
+        out, rep = noise_prune(conn, density, coupling="weights", covariance="exact", seed=s,
+                               margin=0.0, spectral_report=False)
+        assert rep.expected_kept == pytest.approx(density * n, rel=1e-9)
+        kept_counts.append(rep.n_kept)
+        w_sum += np.where(out.synapse_active, out.w, 0.0)
+    # mean kept count: sum of independent Bernoullis with mean density*n;
+    # its variance is <= n/4 per draw, so 5 standard errors of the mean:
+    assert abs(np.mean(kept_counts) - density * n) < 5 * np.sqrt(n / 4 / R)
+    # E[w~] = p * w / p = w for every synapse (the 1/p reweighting is unbiased)
+    _, _, _, score = _by_hand(conn)
+    p, _ = keep_probabilities(score, density=density)
+    se = np.abs(conn.w) * np.sqrt((1 - p) / np.maximum(p, 1e-12) / R)
+    assert np.all(np.abs(w_sum / R - conn.w) <= 5 * se + 1e-15)
+
+
+def test_seed_reproducible():
+    conn = _small_net(seed=3)
+    a, _ = noise_prune(conn, 0.5, coupling="weights", seed=7, margin=0.0)
+    b, _ = noise_prune(conn, 0.5, coupling="weights", seed=7, margin=0.0)
+    c, _ = noise_prune(conn, 0.5, coupling="weights", seed=8, margin=0.0)
+    assert a == b and a != c
+
+
+def test_homeostatic_diagonal_preserves_row_sums():
+    conn = _small_net(seed=4)
+    A, _, L, _ = _by_hand(conn)
+    out, rep = noise_prune(conn, 0.5, coupling="weights", homeostatic=True, seed=0,
+                           margin=0.0, covariance="exact")
+    assert rep.n_homeostatic_invalid == 0
+    # rebuild A~ from the written-back network: the row sums of A must be kept
+    A2 = np.zeros_like(A)
+    eff = out.effective
+    # L~ = L / p on kept edges: the coupling of the *old* tau_post times the reweighting
+    p = out.w[eff] / conn.w[eff]
+    np.add.at(A2, (out.post[eff], out.pre[eff]), L[eff] * p)
+    A2 -= np.diag(1.0 / out.tau_m)
+    np.testing.assert_allclose(A2.sum(axis=1), A.sum(axis=1), rtol=1e-9, atol=1e-9)
+    assert not np.allclose(out.tau_m, conn.tau_m)
+    assert rep.delta_mean == pytest.approx(np.mean(1.0 / out.tau_m - 1.0 / conn.tau_m))
+
+
+def test_homeostatic_invalid_diagonal_keeps_tau():
+    # Neuron 0 receives one strong inhibitory synapse and one excitatory one;
+    # pruning the inhibitory one raises its total input: D~ = D + Delta can hit <= 0.
+    # 2 -> 0 inhibitory (strong), 1 -> 0 excitatory (strong), neurons 1, 2 leak fast.
+    conn = Connectivity(3, [1, 2], [0, 0], [30e-3, -30e-3], types=[0, 0, 1],
+                        tau_m=[20e-3, 5e-3, 5e-3])
+    seen_invalid = False
+    for s in range(40):
+        out, rep = noise_prune(conn, 0.5, coupling="weights", homeostatic=True, seed=s,
+                               margin=0.0, covariance="exact", spectral_report=False)
+        L = conn.w / W_SCALE / conn.tau_m[conn.post]
+        kept = out.synapse_active
+        p = np.where(kept, conn.w / np.where(kept, out.w, 1.0), 1.0)
+        D_try = 1 / 20e-3 + np.sum(np.where(kept, L / p, 0.0) - L)
+        if D_try <= 0:
+            seen_invalid = True
+            assert rep.n_homeostatic_invalid == 1
+            assert out.tau_m[0] == conn.tau_m[0]
+        else:
+            assert rep.n_homeostatic_invalid == 0
+            assert out.tau_m[0] == pytest.approx(1 / D_try)
+    assert seen_invalid
+
+
+def test_w_max_clips_and_counts():
+    conn = _small_net(seed=5)
+    out, rep = noise_prune(conn, 0.3, coupling="weights", w_max=0.4e-3, seed=0, margin=0.0)
+    kept = out.synapse_active
+    assert np.abs(out.w[kept]).max() <= 0.4e-3 + 1e-15
+    free, _ = noise_prune(conn, 0.3, coupling="weights", seed=0, margin=0.0)
+    assert rep.n_clipped == int((np.abs(free.w[kept]) > 0.4e-3).sum()) > 0
+
+
+def test_only_effective_synapses_are_touched():
+    conn = _small_net(seed=6)
+    na = conn.neuron_active.copy()
+    na[0] = False
+    sa = conn.synapse_active.copy()
+    sa[:5] = False
+    conn = conn.replace(neuron_active=na, synapse_active=sa)
+    out, rep = noise_prune(conn, 0.5, coupling="weights", seed=0, margin=0.0)
+    assert rep.n_edges == conn.n_active_synapses
+    ineff = ~conn.effective
+    np.testing.assert_array_equal(out.w[ineff], conn.w[ineff])
+    np.testing.assert_array_equal(out.synapse_active[ineff], conn.synapse_active[ineff])
+    assert out.tau_m[0] == conn.tau_m[0]
+
+
+def test_spectral_report_is_attached():
+    conn = _small_net(seed=7)
+    _, rep = noise_prune(conn, 0.6, coupling="weights", seed=0, margin=0.0, spectral_k=4)
+    s = rep.spectral
+    assert s.k == 4 and len(s.eig_before) == 4
+    A, C, _, _ = _by_hand(conn)
+    ev = np.sort_complex(sla.eigvals(A))
+    top = ev[np.lexsort((ev.imag, -ev.real))][:4]
+    np.testing.assert_allclose(s.eig_before, top, rtol=1e-8)
+    assert np.isfinite(s.rel_err_cov) or not s.stable_after
+    d = rep.as_dict()
+    json.dumps(d)
+    assert d["spectral"]["k"] == 4
+
+
+def test_lyapunov_coupling_runs_with_given_exponents():
+    conn = _small_net(seed=8)
+    lam = np.linspace(-5.0, 1.0, conn.N)
+    out, rep = noise_prune(conn, 0.5, node_exponents=lam, seed=0)
+    assert rep.coupling == "lyapunov"
+    assert 0 < rep.n_kept < rep.n_edges
+
+
+def test_bad_input():
+    conn = _small_net()
+    for bad in (0.0, -0.2, 1.5, np.nan):
+        with pytest.raises(ValueError, match="density"):
+            noise_prune(conn, bad, coupling="weights")
+    with pytest.raises(ValueError, match="exactly one"):
+        noise_prune(conn, coupling="weights")
+    with pytest.raises(ValueError, match="exactly one"):
+        noise_prune(conn, 0.5, rho=1.0, coupling="weights")
+    with pytest.raises(ValueError, match="rho"):
+        noise_prune(conn, rho=0.0, coupling="weights")
+    with pytest.raises(ValueError, match="w_max"):
+        noise_prune(conn, 0.5, coupling="weights", w_max=-1.0)
+    with pytest.raises(ValueError, match="covariance"):
+        noise_prune(conn, 0.5, coupling="weights", covariance="magic")
+    with pytest.raises(ValueError, match="no effective synapse"):
+        noise_prune(Connectivity(4, [], [], []), 0.5, coupling="weights")
+    dead = conn.replace(neuron_active=np.zeros(conn.N, bool))
+    with pytest.raises(ValueError, match="no active neuron"):
+        noise_prune(dead, 0.5, coupling="weights")
+    nan = conn.copy()
+    nan.w[0] = np.nan  # bypassing the constructor's check, as a mutated array would
+    with pytest.raises(ValueError, match="conn.w"):
+        noise_prune(nan, 0.5, coupling="weights")
+
+
+def test_density_one_keeps_everything():
+    conn = _small_net(seed=9)
+    out, rep = noise_prune(conn, 1.0, coupling="weights", seed=0, margin=0.0)
+    assert out.synapse_active.all() and rep.n_kept == rep.n_edges
+    np.testing.assert_allclose(out.w, conn.w)
+
+
+def test_disconnected_graph_is_fine():
+    # two disjoint rings: C is block diagonal; pruning works per block
+    ring = [(i, (i + 1) % 5) for i in range(5)]
+    pre = [a for a, b in ring] + [a + 5 for a, b in ring]
+    post = [b for a, b in ring] + [b + 5 for a, b in ring]
+    conn = Connectivity(10, pre, post, [0.5e-3] * 10, tau_m=np.full(10, 20e-3))
+    out, rep = noise_prune(conn, 0.5, coupling="weights", seed=0, margin=0.0)
+    assert rep.expected_kept == pytest.approx(5.0)
+
+
+# ---------------------------------------------------------------- solve_rho
+def test_solve_rho_exact():
+    rng = np.random.default_rng(0)
+    s = rng.exponential(size=500)
+    s[:20] = 0.0
+    for target in (1.0, 37.5, 250.0, 479.0, 480.0):
+        rho = solve_rho(s, target)
+        assert np.minimum(1, rho * s).sum() == pytest.approx(target, rel=1e-12)
+    with pytest.raises(ValueError, match="target"):
+        solve_rho(s, 481)
