@@ -279,3 +279,10 @@ def test_cifar10_and_cifar100_pickles(tmp_path):
         D.cifar(str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="label_mode"):
         D.cifar(str(c100), label_mode="medium")
+
+
+@pytest.mark.slow
+def test_lorenz96_default_setting_shapes():
+    d = D.lorenz96(variables="all")
+    assert d.splits == (6000, 2000, 2000) and d.train.shape[1] == 8 + 8 * 32
+    assert np.all(np.isfinite(d.series()))
