@@ -240,10 +240,11 @@ def test_sampled_statistically_consistent_with_scheme():
     assert 1.3 < ratio < 3.5
 
 
-@pytest.mark.slow
-def test_sampled_vs_exact_n500():
-    conn = random_conn(500, 0.02, seed=7)
-    lin = linearize(conn, node_exponents=np.random.default_rng(8).normal(-20, 8, 500))
+@pytest.mark.parametrize("N", [200, pytest.param(500, marks=pytest.mark.slow),
+                               pytest.param(1000, marks=pytest.mark.slow)])
+def test_sampled_vs_exact(N):
+    conn = random_conn(N, 10.0 / N, seed=7)
+    lin = linearize(conn, node_exponents=np.random.default_rng(8).normal(-20, 8, N))
     exact = covariance(lin, method="auto")
     assert exact.method == "exact"
     sampled = covariance(lin, method="sampled", seed=3)

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 #: largest n for which the spectral abscissa is computed with dense ``eigvals``;
 #: above it ARPACK (``eigs(which='LR')``) is used.
-DENSE_EIG_MAX = 1500
+DENSE_EIG_MAX = 300
 
 COUPLINGS = ("lyapunov", "weights", "modulated")
 
