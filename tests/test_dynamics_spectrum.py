@@ -206,3 +206,22 @@ def test_per_node_exponents_formula():
     lam = np.array([1.0, -2.0])
     q2 = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 0.0]])
     np.testing.assert_allclose(per_node_exponents(lam, q2), [-0.5, 1.0, -2.0])
+
+
+def test_plot_spectra_returns_axes_with_normalised_index():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from brian2_lnp.dynamics import plot_spectra
+
+    fig, ax = plt.subplots()
+    out = plot_spectra([[1.0, -1.0, 0.0, -3.0], np.array([0.5, -2.0])], labels=["a", "b"],
+                       N=[4, 8], axes=ax)
+    assert out is ax
+    x0, y0 = ax.lines[0].get_data()
+    np.testing.assert_allclose(x0, [0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(y0, [1.0, 0.0, -1.0, -3.0])  # sorted descending
+    np.testing.assert_allclose(ax.lines[1].get_data()[0], [1 / 8, 2 / 8])
+    with pytest.raises(ValueError, match="labels"):
+        plot_spectra([[1.0], [2.0]], labels=["x"], axes=ax)
+    plt.close(fig)

@@ -8,6 +8,7 @@ from .covariance import AUTO_EXACT_MAX, Covariance, covariance, scheme_stationar
 from .linear import LinearNetwork, UnstableNetworkError, linearize, spectral_abscissa
 from .nodes import (RateLyapunovResult, lyapunov_matrix, node_exponents, per_node_exponents,
                     rate_lyapunov)
+from .plotting import plot_spectra
 from .rate import TRANSFER_FUNCTIONS, RateNetwork
 from .spectrum import LyapunovResult, kaplan_yorke_dimension, lyapunov_spectrum, ode_map
 
@@ -17,4 +18,5 @@ __all__ = [
     "RateLyapunovResult", "lyapunov_matrix", "node_exponents", "per_node_exponents",
     "rate_lyapunov", "TRANSFER_FUNCTIONS", "RateNetwork",
     "LyapunovResult", "kaplan_yorke_dimension", "lyapunov_spectrum", "ode_map",
+    "plot_spectra",
 ]
