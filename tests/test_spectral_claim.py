@@ -134,3 +134,15 @@ def test_hrsnn_regime_is_measured():
     df = spectral_study("hrsnn", density=0.5, n_seeds=4, N=125, compensate=False)
     assert set(df.sampler) == {"noise", "random", "magnitude"}
     assert np.isfinite(df.rel_err_eig).all()
+
+
+def test_sparse_and_dense_slowest_eigenvalues_agree():
+    import scipy.sparse as sp
+    rng = np.random.default_rng(0)
+    n = 400  # above DENSE_EIG_MAX: ARPACK
+    A = sp.random(n, n, density=0.02, random_state=1) * 2.0 - sp.diags(rng.uniform(5, 10, n))
+    vals, method = slowest_eigenvalues(A, 6)
+    assert method == "sparse"
+    ref = sla.eigvals(A.toarray())
+    ref = ref[np.lexsort((ref.imag, -ref.real))][:6]
+    np.testing.assert_allclose(np.sort(vals.real), np.sort(ref.real), rtol=1e-7)

@@ -53,8 +53,8 @@ def _has(module):
 
 
 def available_backends():
-    """Backends importable in this environment, fastest first."""
-    order = [("networkit", "networkit"), ("igraph", "igraph"), ("networkx", "networkx")]
+    """Backends importable in this environment, in "auto" preference order."""
+    order = [("igraph", "igraph"), ("networkit", "networkit"), ("networkx", "networkx")]
     return [name for name, mod in order if _has(mod)]
 
 
@@ -70,8 +70,11 @@ def _resolve_backend(backend, pivots):
         return backend
     # With pivots, prefer backends that take an explicit pivot set (identical
     # results for the same seed); networkit's estimator samples on its own.
+    # Exact: igraph first (single-threaded C, imports in 0.1 s); networkit is
+    # parallel but its import took 13 s and its betweenness 1.3 s vs igraph's
+    # 0.5 s at N = 1000 on the shared 2-core machine (benchmarks/RESULTS_pruning_steps.md).
     order = (["igraph", "networkx"] if pivots is not None
-             else ["networkit", "igraph", "networkx"])
+             else ["igraph", "networkit", "networkx"])
     for name in order:
         if _has(name):
             return name
@@ -174,7 +177,7 @@ def betweenness(conn, *, weighted=False, pivots=None, backend="auto", seed=None,
         None for the exact value (Brandes, O(n m)); an int k >= 1 for the pivot
         estimate from k random sources (O(k m)). k >= n gives the exact value.
     backend : {"auto", "networkx", "networkit", "igraph"}
-        "auto" picks networkit, then igraph, then networkx for exact values, and
+        "auto" picks igraph, then networkit, then networkx for exact values, and
         igraph, then networkx with pivots (same pivot set for a given seed).
     seed : None, int or numpy.random.Generator
         Chooses the pivots.

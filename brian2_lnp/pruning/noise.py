@@ -36,8 +36,9 @@ logger = logging.getLogger(__name__)
 #: keyword arguments of noise_prune passed to covariance() rather than linearize()
 COVARIANCE_KEYS = ("n_samples", "n_chains", "n_groups", "h_factor", "burn_in", "record_every")
 
-#: covariance error in the spectral report is computed only up to this many neurons
-SPECTRAL_COV_MAX = 1000
+#: covariance error in the spectral report is computed only up to this many active
+#: neurons (it costs a second dense Lyapunov solve, O(n^3))
+SPECTRAL_COV_MAX = 400
 
 
 def _check_conn(conn):
@@ -82,7 +83,7 @@ def noise_prune(conn, density=None, *, rho=None, coupling="lyapunov", covariance
         Drives the sampled covariance and the keep/prune draws.
     spectral_report : bool
         Add a :class:`SpectralErrorReport` (k slowest eigenvalues of A before
-        and after; covariance error too up to 1000 active neurons with the
+        and after; covariance error too up to 400 active neurons with the
         exact route).
     **kw
         ``linear_network=`` a precomputed LinearNetwork of ``conn`` (skips
