@@ -304,6 +304,16 @@ def test_genn_device_missing_is_a_clear_error():
 def test_cpp_standalone_roundtrip_and_seeds(tmp_path):
     from brian2_lnp.models.generate import generate_network
 
+    # -O0: this test checks values, not speed, and compiling is the slow part here
+    old_flags = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+    brian2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O0"]
+    try:
+        _standalone_checks(tmp_path, generate_network)
+    finally:
+        brian2.prefs.codegen.cpp.extra_compile_args_gcc = old_flags
+
+
+def _standalone_checks(tmp_path, generate_network):
     use_device("cpp_standalone", directory=str(tmp_path / "sa"))
     net = build_model("hrsnn_small", seed=1, input_rate=200)
     # seeds give identical connectivity and parameters on every device

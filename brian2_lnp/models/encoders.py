@@ -253,12 +253,12 @@ def encode_images(images, dt, max_rate=100.0, duration=0.1, silence=0.1, max_int
         arr = arr[None]
     if arr.ndim < 2 or arr.shape[0] == 0:
         raise ValueError(f"images: must be (n_images, ...) or one 2-D image, got shape {arr.shape}")
-    if max_intensity is None:
-        max_intensity = 255.0 if arr.dtype.kind in "iu" else float(arr.max()) or 1.0
-    max_intensity = check_range("max_intensity", max_intensity, 0.0, low_inclusive=False)
     X = arr.reshape(arr.shape[0], -1).astype(np.float64)
     if not np.isfinite(X).all() or (X < 0).any():
         raise ValueError("images: intensities must be finite and >= 0")
+    if max_intensity is None:
+        max_intensity = 255.0 if arr.dtype.kind in "iu" else float(X.max()) or 1.0
+    max_intensity = check_range("max_intensity", max_intensity, 0.0, low_inclusive=False)
     max_rate = _to_float("max_rate", max_rate, "Hz", low=0.0)
     duration = _to_float("duration", duration, "second", low=0.0, low_inclusive=False)
     silence = _to_float("silence", silence, "second", low=0.0)
