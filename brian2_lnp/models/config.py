@@ -376,6 +376,7 @@ _INPUT = {
     "p_in": _PROB,
     "w": _Qty("voltage", 0.0, None, low_incl=False),
     "w_cv": _Qty(None, 0.0, None),
+    "rate": _Qty("frequency", 0.0, None),
 }
 _STDP = {
     "w_max": _Qty("voltage", 0.0, None, low_incl=False),

@@ -302,6 +302,9 @@ def generate_network(config, N=None, seed=None, n_inputs=None):
     input_pre, input_post, input_w = _input_synapses(config, N, n_inputs,
                                                      child_seed(base, "input"))
     extra["u_th"] = u_th
+    # background rate per input channel (Hz), read by the Brian2 layer when a run
+    # has no task input
+    extra["input_rate"] = float(config.input.rate)
 
     conn = Connectivity(N, pre, post, w, types=types, cluster=cluster, tau_m=tau_m,
                         provenance={"seed": base, "model": config.model,
