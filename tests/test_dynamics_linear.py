@@ -207,18 +207,24 @@ def test_exact_covariance_symmetric_analytic():
         covariance(lin, sigma=-1)
 
 
-def test_scheme_bias_is_second_order():
-    # The sampled route's scheme has stationary covariance C + O(h^2):
-    # halving h divides the error by ~4 (Euler-Maruyama would only halve it).
+def test_sampling_scheme_has_no_discretisation_bias():
+    # Implicit midpoint (Cayley): stationary covariance = continuous C for any step h,
+    # also with the K Jacobi sweeps actually run. Euler-Maruyama is biased O(h) (contrast).
     conn = random_conn(30, 0.2, seed=5)
     lin = linearize(conn, node_exponents=np.full(30, -20.0))
     C = covariance(lin, method="exact").matrix
-    rho = float(np.max(np.asarray(abs(lin.A).sum(axis=1))))
-    errs = [np.abs(scheme_stationary_covariance(lin.A, 1.0, f / rho) - C).max()
-            for f in (0.2, 0.1, 0.05)]
-    ratios = np.array(errs[:-1]) / np.array(errs[1:])
-    assert np.all(ratios > 3.5) and np.all(ratios < 4.5), ratios
-    assert errs[1] / np.abs(C).max() < 2e-3  # default h_factor = 0.1
+    scale = np.abs(C).max()
+    for h in (1e-3, 1e-2, 0.1):
+        Ch = scheme_stationary_covariance(lin.A, 1.0, h)
+        assert np.abs(Ch - C).max() / scale < 1e-9
+    from brian2_lnp.dynamics.covariance import _cayley_setup
+    _, _, h = _cayley_setup(lin, 0.25)
+    CK = scheme_stationary_covariance(lin.A, 1.0, h, sweeps=15, D=lin.D)
+    assert np.abs(CK - C).max() / scale < 1e-6
+    A = lin.A.toarray()
+    M = np.eye(30) + h * A
+    C_em = sla.solve_discrete_lyapunov(M, h * np.eye(30))
+    assert np.abs(C_em - C).max() / scale > 1e-3  # the bias the scheme avoids
 
 
 def test_sampled_statistically_consistent_with_scheme():
@@ -227,7 +233,8 @@ def test_sampled_statistically_consistent_with_scheme():
     conn = random_conn(25, 0.2, seed=6)
     lin = linearize(conn, node_exponents=np.full(25, -15.0))
     cov = covariance(lin, method="sampled", n_samples=400, seed=11)
-    Ch = scheme_stationary_covariance(lin.A, 1.0, cov.info["h"])
+    Ch = scheme_stationary_covariance(lin.A, 1.0, cov.info["h"], sweeps=cov.info["sweeps"],
+                                      D=lin.D)
     s = np.sign(lin.L_edge)
     r, c = lin.rows, lin.cols
     truth = Ch[r, r] + Ch[c, c] - 2 * s * Ch[r, c]

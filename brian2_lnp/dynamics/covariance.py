@@ -16,18 +16,23 @@ needs, on each existing edge, ``C_ii + C_jj - 2 s_ij C_ij`` (with
     O(nnz m) per step, O(nnz G) memory (G independent chain groups).
 
 Sampling scheme (why not plain Euler-Maruyama): EM's stationary covariance
-C_h solves ``A C_h + C_h A^T + h A C_h A^T = -sigma^2 I``, biased O(h). We
-use the explicit two-stage scheme::
+C_h solves ``A C_h + C_h A^T + h A C_h A^T = -sigma^2 I``, biased O(h), and
+HRSNN leak rates span 10-2000 1/s, so an explicit step must be tiny compared
+with the slowest timescale (tens of thousands of steps). We use the implicit
+midpoint (Cayley) step::
 
-    z  = x + (h/2) A x + (sqrt(h) sigma / 2) xi
-    x' = x + h A z + sqrt(h) sigma xi
+    (I - hA/2) x' = (I + hA/2) x + sqrt(h) sigma xi
 
-i.e. ``x' = M x + G xi`` with ``M = I + hA + (hA)^2/2`` and
-``G = sqrt(h) sigma (I + hA/2)``. Expanding ``M C M^T + G G^T - C`` with
-the continuous C, the O(h) and O(h^2) terms cancel, so the scheme's
-stationary covariance is ``C + O(h^2)`` (relative bias O((h rho)^2), rho
-the spectral-radius bound). The step is ``h = h_factor / rho`` with
-``rho = max_i sum_j |A_ij|`` (Gershgorin), default h_factor = 0.1.
+whose stationary covariance C_h satisfies ``(I - hA/2) C_h (I - hA/2)^T =
+(I + hA/2) C_h (I + hA/2)^T + h sigma^2 I``, i.e. exactly
+``A C_h + C_h A^T + sigma^2 I = 0``: **no discretisation bias for any h**.
+The linear solve is done with K Jacobi sweeps on the splitting
+``(I + hD/2) - hL/2`` (one sparse mat-mat product each), with h chosen so the
+sweep contraction is at most ``q`` (default 0.25) on every row and K so that
+``q^K <= 1e-9``; the leak D, which holds the stiff fast modes, is treated
+implicitly, so h is set by the couplings, not by the fastest tau_m. The
+remaining bias (from stopping after K sweeps) is computed exactly by
+:func:`scheme_stationary_covariance` in the tests.
 
 Error bound: the estimator averages ``n_samples`` recorded states per chain
 over m chains; the chains are split into G independent groups and
@@ -35,8 +40,7 @@ over m chains; the chains are split into G independent groups and
 quantity with integrated autocorrelation time tau_int (at most the slowest
 timescale ``1/|abscissa|``) recorded over time T per chain, the relative
 standard error of a variance is about ``sqrt(2 tau_int / (m T))``, so it
-falls as ``1/sqrt(samples)``; the bias is ``<= c (h rho)^2`` (measured in
-tests/test_dynamics_covariance.py and docs/dynamics.md).
+falls as ``1/sqrt(samples)`` (checked in tests/test_dynamics_linear.py).
 
 Pure NumPy/SciPy; no Brian2.
 """
@@ -61,7 +65,7 @@ logger = logging.getLogger(__name__)
 #: ``method="auto"`` uses ``exact`` up to this many active neurons, ``sampled`` above
 AUTO_EXACT_MAX = 1000
 
-_SAMPLED_KEYS = ("n_chains", "n_groups", "h_factor", "burn_in", "record_every")
+_SAMPLED_KEYS = ("n_chains", "n_groups", "q", "sweeps", "burn_in", "record_every")
 
 
 @dataclass
@@ -122,17 +126,29 @@ class Covariance:
         return g.std(axis=1, ddof=1) / np.sqrt(G)
 
 
-def scheme_stationary_covariance(A, sigma, h):
+def scheme_stationary_covariance(A, sigma, h, sweeps=None, D=None):
     """Exact stationary covariance of the sampling scheme (small n; for checks).
 
-    Solves ``C_h = M C_h M^T + G G^T`` with M, G of the two-stage scheme
-    used by ``method="sampled"``; ``C_h - C`` is the scheme's bias.
+    With ``sweeps=None`` the implicit-midpoint (Cayley) step is solved exactly
+    and the result equals the continuous C for every h. With ``sweeps=K``
+    (and the leak rates ``D``, A = -diag(D) + L) it is the scheme actually
+    run by ``method="sampled"``: K Jacobi sweeps, ``x' = M_K x + G_K xi``;
+    ``C_h - C`` is then its bias.
     """
     A = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
     n = A.shape[0]
-    hA = h * A
-    M = np.eye(n) + hA + 0.5 * hA @ hA
-    G = np.sqrt(h) * sigma * (np.eye(n) + 0.5 * hA)
+    I = np.eye(n)
+    if sweeps is None:
+        S = np.linalg.inv(I - 0.5 * h * A)
+    else:
+        D = np.asarray(D, dtype=float)
+        dinv = np.diag(1.0 / (1.0 + 0.5 * h * D))
+        P = dinv @ (0.5 * h * (A + np.diag(D)))
+        S = dinv.copy()
+        for _ in range(sweeps):
+            S = dinv + P @ S
+    M = S @ (I + 0.5 * h * A)
+    G = np.sqrt(h) * sigma * S
     return sla.solve_discrete_lyapunov(M, G @ G.T)
 
 
@@ -149,30 +165,48 @@ def _exact(lin, sigma):
                       info=dict(seconds=time.perf_counter() - t0))
 
 
-def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, h_factor=0.1,
+def _cayley_setup(lin, q):
+    """Step h and Jacobi sweeps K for the implicit-midpoint (Cayley) scheme."""
+    A = lin.A.tocsr()
+    D = lin.D
+    L = (A + sp.diags(D)).tocsr()
+    r = np.asarray(abs(L).sum(axis=1)).ravel()
+    # Jacobi contraction of row i: (h/2) r_i / (1 + h D_i / 2) <= q  <=>  h (r_i - q D_i) <= 2q
+    excess = r - q * D
+    h = float(np.min(2 * q / excess[excess > 0])) if np.any(excess > 0) else np.inf
+    # no contraction limit: balance fast and slow modes instead (h ~ 2/sqrt(fast*slow))
+    h = min(h, 2.0 / np.sqrt(float(D.max() + r.max()) * abs(lin.abscissa)))
+    return A, L, h
+
+
+def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.25, sweeps=None,
              burn_in=None, record_every=None):
     n_chains = check_int("n_chains", n_chains, 2)
     n_groups = check_int("n_groups", n_groups, 2, n_chains)
     if n_chains % n_groups:
         raise ValueError(f"n_chains: must be a multiple of n_groups={n_groups}, got {n_chains}")
-    h_factor = check_range("h_factor", h_factor, 0, 0.5, low_inclusive=False)
-    n_samples = 200 if n_samples is None else check_int("n_samples", n_samples, 2)
-    A = lin.A.tocsr()
+    q = check_range("q", q, 0, 0.9, low_inclusive=False)
+    # sweeps so the Jacobi error q^K is far below the sampling error (1e-9)
+    K = int(np.ceil(np.log(1e-9) / np.log(q))) if sweeps is None else check_int("sweeps", sweeps, 0)
+    n_samples = 400 if n_samples is None else check_int("n_samples", n_samples, 2)
+    A, L, h = _cayley_setup(lin, q)
     n = lin.n
-    rho = float(np.max(np.asarray(abs(A).sum(axis=1)).ravel()))
-    h = h_factor / rho
     slow = 1.0 / abs(lin.abscissa)  # slowest relaxation time of the mean
     burn_in = 2.5 * slow if burn_in is None else check_range("burn_in", burn_in, 0)
-    record_every = (0.5 / float(np.median(lin.D)) if record_every is None
-                    else check_range("record_every", record_every, 0, None, low_inclusive=False))
+    record_every = h if record_every is None else check_range(
+        "record_every", record_every, 0, None, low_inclusive=False)
     n_burn = int(np.ceil(burn_in / h))
     thin = max(1, int(round(record_every / h)))
     n_total = n_burn + thin * n_samples
-    logger.info("covariance(sampled): n=%d nnz=%d h=%.3g s, %d burn-in + %d x %d steps, "
-                "%d chains", n, A.nnz, h, n_burn, n_samples, thin, n_chains)
+    logger.info("covariance(sampled): n=%d nnz=%d h=%.3g s, K=%d sweeps, %d burn-in + %d x %d "
+                "steps, %d chains", n, A.nnz, h, K, n_burn, n_samples, thin, n_chains)
     rng = as_generator(seed)
     sq = np.sqrt(h) * sigma
-    x = np.zeros((n, n_chains))
+    dinv = (1.0 / (1.0 + 0.5 * h * lin.D))[:, None]
+    Ah = (0.5 * h) * A
+    Lh = (0.5 * h) * L
+    # start from the uncoupled stationary law N(0, sigma^2 / 2D): closer than 0
+    x = rng.standard_normal((n, n_chains)) * (sigma / np.sqrt(2 * lin.D))[:, None]
     rows, cols = lin.rows, lin.cols
     per = n_chains // n_groups
     gdiag = np.zeros((n, n_groups))
@@ -182,13 +216,15 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, h_factor=0.1,
     t0 = time.perf_counter()
     recorded = 0
     for t in range(n_total):
-        xi = rng.standard_normal((n, n_chains))
-        z = x + (0.5 * h) * (A @ x) + (0.5 * sq) * xi
-        x = x + h * (A @ z) + sq * xi
+        rhs = x + Ah @ x + sq * rng.standard_normal((n, n_chains))
+        y = dinv * rhs
+        for _ in range(K):  # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs
+            y = dinv * (rhs + Lh @ y)
+        x = y
         if t >= n_burn and (t - n_burn + 1) % thin == 0:
             if not np.isfinite(x).all():
                 raise FloatingPointError(
-                    "covariance(sampled): chains diverged; lower h_factor or increase margin")
+                    "covariance(sampled): chains diverged; lower q or increase margin")
             gdiag += (x * x).reshape(n, n_groups, per).sum(axis=2)
             for s0 in range(0, rows.size, chunk):
                 r, c = rows[s0:s0 + chunk], cols[s0:s0 + chunk]
@@ -199,9 +235,9 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, h_factor=0.1,
     gedge /= norm
     return Covariance(method="sampled", matrix=None, diag=gdiag.mean(axis=1),
                       edge_cov=gedge.mean(axis=1), linear_network=lin, sigma=sigma,
-                      info=dict(seconds=time.perf_counter() - t0, h=h, rho=rho, n_burn=n_burn,
-                                thin=thin, n_samples=n_samples, n_chains=n_chains,
-                                n_groups=n_groups, n_steps=n_total, h_rho=h_factor),
+                      info=dict(seconds=time.perf_counter() - t0, h=h, sweeps=K, q=q,
+                                n_burn=n_burn, thin=thin, n_samples=n_samples,
+                                n_chains=n_chains, n_groups=n_groups, n_steps=n_total),
                       _group_diag=gdiag, _group_edge=gedge)
 
 
@@ -218,14 +254,14 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
     method : {"auto", "exact", "sampled"}
         "auto": exact for at most :data:`AUTO_EXACT_MAX` active neurons, sampled above.
     n_samples : int, optional
-        Sampled route: recorded states per chain (default 200).
+        Sampled route: recorded states per chain (default 400).
     seed : None, int or Generator
         Sampled route's noise.
     **kwargs
-        Sampled-route options ``n_chains`` (32), ``n_groups`` (8),
-        ``h_factor`` (0.1), ``burn_in`` (s, default 2.5/|abscissa|),
-        ``record_every`` (s, default 0.5/median(D)); all others go to
-        :func:`linearize`.
+        Sampled-route options ``n_chains`` (32), ``n_groups`` (8), ``q``
+        (Jacobi contraction bound, 0.25), ``sweeps`` (default from q),
+        ``burn_in`` (s, default 2.5/|abscissa|), ``record_every`` (s, default
+        every step); all others go to :func:`linearize`.
 
     Returns
     -------

@@ -96,7 +96,7 @@ class RateLyapunovResult:
 
 
 def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batch=1,
-                  dt=1e-3, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None):
+                  dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None):
     """Lyapunov spectrum and per-node exponents of a Connectivity's rate surrogate.
 
     Parameters
@@ -111,8 +111,9 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batc
     batch : int >= 1
         Number of input sequences (and initial states); exponents, Q^2 and
         histories are averaged over them (000 A.1).
-    dt : float
-        Surrogate time step in second (< min tau_m).
+    dt : float, optional
+        Surrogate time step in second (< min tau_m); default
+        ``min(1 ms, min(tau_m) / 2)``.
     phi, w_scale, gain :
         See :class:`~brian2_lnp.dynamics.RateNetwork`.
     input_std : float >= 0
@@ -147,7 +148,7 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batc
             counter["t"] = t + 1
             return net.step(h, inputs[t])
 
-        res = lyapunov_spectrum(step, net.jacobian, h0, n_steps=n_steps, dt=dt, k=k,
+        res = lyapunov_spectrum(step, net.jacobian, h0, n_steps=n_steps, dt=net.dt, k=k,
                                 transient=transient, qr_every=qr_every, seed=rng)
         lams.append(res.exponents)
         q2s.append(res.q2_mean)
@@ -161,7 +162,7 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batc
         times=res.times, kaplan_yorke=kaplan_yorke_dimension(lam),
         batch_exponents=np.array(lams), q2_mean=q2, neuron_index=net.neuron_index,
         info=dict(k=k, n_steps=n_steps, transient=transient, qr_every=qr_every, batch=batch,
-                  dt=dt, phi=net.phi_name, w_scale=w_scale, gain=gain, input_std=input_std))
+                  dt=net.dt, phi=net.phi_name, w_scale=w_scale, gain=gain, input_std=input_std))
 
 
 def node_exponents(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batch=1,

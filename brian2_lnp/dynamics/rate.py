@@ -59,8 +59,9 @@ class RateNetwork:
     Parameters
     ----------
     conn : Connectivity
-    dt : float
-        Time step in second; must be below the smallest tau_m (default 1 ms).
+    dt : float, optional
+        Time step in second; must be below the smallest tau_m. Default
+        ``min(1 ms, min(tau_m) / 2)`` (HRSNN draws can have tau_m below 1 ms).
     phi : {"tanh", "linear"} or (callable, callable)
         Transfer function and its derivative.
     w_scale : float > 0
@@ -78,12 +79,14 @@ class RateNetwork:
         Connectivity index of each unit.
     """
 
-    def __init__(self, conn, *, dt=1e-3, phi="tanh", w_scale=1e-3, gain=1.0):
+    def __init__(self, conn, *, dt=None, phi="tanh", w_scale=1e-3, gain=1.0):
         if conn.n_active_neurons == 0:
             raise ValueError("conn: has no active neurons; no rate surrogate to build")
         sub, self.neuron_index, self.synapse_index = conn.compacted()
         self.n = sub.N
         self.tau = sub.tau_m.copy()
+        if dt is None:
+            dt = min(1e-3, 0.5 * float(self.tau.min()))
         self.dt = check_range("dt", dt, 0, float(self.tau.min()), low_inclusive=False,
                               high_inclusive=False)
         self.w_scale = check_range("w_scale", w_scale, 0, None, low_inclusive=False)
