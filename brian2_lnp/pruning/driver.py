@@ -41,6 +41,7 @@ import pandas as pd
 from ..graph import Connectivity
 from ..random import as_generator, child_seed
 from ..validation import check_int, check_range
+from .timescales import surrogate_kwargs
 
 __all__ = ["prune", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per_rate",
            "DEFAULT_DENSITY", "DEFAULT_Q", "DEFAULT_DELOCALIZE_FRACTION"]
@@ -73,6 +74,9 @@ DEFAULT_Q = 0.01
 #: Step III adds this fraction of the effective synapses per iteration (our choice)
 DEFAULT_DELOCALIZE_FRACTION = 0.01
 
+#: Step I keywords that configure the node exponents (rate surrogate)
+_NODE_EXPONENT_KEYS = ("k", "n_steps", "transient", "qr_every", "batch", "phi", "dt", "w_scale",
+                       "gain", "input_std")
 _CHECKPOINT_TAG = "brian2_lnp.prune_checkpoint"
 _CHECKPOINT_VERSION = 1
 _TIME_COLUMNS = tuple(f"t_{s}" for s in STEP_NAMES) + ("t_lyapunov",)
@@ -136,7 +140,16 @@ def _default_step_functions():
     """Name -> callable(conn, *, seed, **kw) -> (Connectivity, report); lazy imports."""
     def noise(conn, *, seed, **kw):
         from .noise import noise_prune
-        return noise_prune(conn, seed=seed, **kw)
+        rng = as_generator(seed)
+        if (kw.get("coupling", "lyapunov") in ("lyapunov", "modulated")
+                and kw.get("node_exponents") is None and "lyap_matrix" not in kw
+                and "linear_network" not in kw):
+            # computed here so that they come from the step's own seeded stream
+            # (reproducible, and identical after a resume)
+            from ..dynamics import node_exponents
+            ne_kw = {key: kw.pop(key) for key in _NODE_EXPONENT_KEYS if key in kw}
+            kw["node_exponents"] = node_exponents(conn, seed=int(rng.integers(2**62)), **ne_kw)
+        return noise_prune(conn, seed=rng, **kw)
 
     def centrality(conn, *, seed, **kw):
         from .centrality import centrality_prune
@@ -156,7 +169,6 @@ def _default_step_functions():
 
 def _default_lambda_max(conn, *, seed, **lyap_kwargs):
     from ..dynamics import rate_lyapunov
-    from .timescales import surrogate_kwargs
     kw = dict(k=1)
     kw.update(lyap_kwargs)
     return float(rate_lyapunov(conn, seed=seed, **surrogate_kwargs(conn, kw)).exponents[0])
@@ -336,6 +348,9 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
                          f"allowed: {list(STEP_NAMES)}")
     lyap_kwargs = dict(lyap_kwargs or {})
     functions = _default_step_functions()
+    # the default Step I computes node exponents with the rate surrogate; a
+    # user-supplied Step I gets only the documented arguments
+    lyapunov_dt_for_noise = "noise" not in (step_functions or {})
     for k, f in (step_functions or {}).items():
         if k not in STEP_NAMES:
             raise ValueError(f"step_functions: unknown step name {k!r}; allowed: {list(STEP_NAMES)}")
@@ -424,10 +439,15 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
         row["t_lyapunov"] = time.perf_counter() - t0
         return row
 
-    def kwargs_for(name, k):
+    def kwargs_for(name, c):
         kw = {}
         if name == "noise":
             kw["density"] = density
+            if lyapunov_dt_for_noise and not {"node_exponents", "lyap_matrix"} & set(
+                    step_kwargs.get("noise", {})):
+                # the node exponents inside Step I use the same rate surrogate,
+                # which needs dt < min tau_m (see timescales.surrogate_kwargs)
+                kw["dt"] = surrogate_kwargs(c, lyap_kwargs)["dt"]
         elif name == "centrality":
             kw["q"] = q
         elif name == "delocalize":
@@ -441,10 +461,10 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
     def run_step(name, c, k, *seed_keys):
         t0 = time.perf_counter()
         new, rep = functions[name](c, seed=child_seed(base_seed, *seed_keys, name),
-                                   **kwargs_for(name, k))
+                                   **kwargs_for(name, c))
         if not isinstance(new, Connectivity):
             raise TypeError(f"step {name!r} must return (Connectivity, report)")
-        reports.append({"iteration": int(k), "step": name, **_report_dict(rep)})
+        reports.append({**_report_dict(rep), "iteration": int(k), "step": name})
         return new, time.perf_counter() - t0
 
     def write_checkpoint(c, k):
