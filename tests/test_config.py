@@ -223,6 +223,8 @@ BAD = [
     (H, "connectivity.grid.shape", [2, 2, 2], "connectivity.grid.shape", "fewer than N"),
     (H, "connectivity.grid.shape", [5, 5], "connectivity.grid.shape", "3 positive"),
     (H, "input.n_channels", -1, "input.n_channels", "must lie"),
+    (H, "input.rate", "-1*Hz", "input.rate", "must lie"),
+    (H, "input.rate", "20*ms", "input.rate", "expected a frequency"),
     (C, "clusters.tau_m", [], "clusters.tau_m", "empty"),
     # non-numeric values
     (H, "N", "many", "N", "expected an integer"),

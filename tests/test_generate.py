@@ -59,6 +59,7 @@ def test_spec_fields_are_filled_and_consistent(name):
     assert spec.v_rest == cfg.neuron.v_rest and spec.tau_syn == cfg.neuron.tau_syn
     assert spec.t_ref == cfg.neuron.t_ref and spec.v_reset == cfg.neuron.v_reset
     assert spec.w_max == cfg.stdp.w_max
+    assert spec.extra["input_rate"] == cfg.input.rate == 20.0
     assert spec.conn.provenance["seed"] == spec.seed == 0
     assert (spec.positions is not None) == (name.startswith("hrsnn"))
     # no self-connections, no duplicate synapses
