@@ -1,17 +1,49 @@
-"""LNP pruning (pure NumPy/SciPy; no Brian2 import at module level)."""
+"""Lyapunov Noise Pruning (seed 000) and its baselines, on :class:`~brian2_lnp.Connectivity`.
+
+Pure NumPy/SciPy: nothing here imports brian2. ``prune`` also accepts a model
+object with ``export()`` / ``apply()`` (the Brian2 layer's network) and only
+calls those two methods.
+
+Steps: I :func:`noise_prune`, II :func:`centrality_prune`, III :func:`delocalize`,
+IV :func:`optimize_timescales`; the iterative driver :func:`prune`; baselines
+:func:`activity_prune` and :func:`random_matching`.
+"""
 from .baselines import ActivityPruneReport, activity_prune, random_er, random_matching
+from .centrality import centrality_prune
+from .delocalize import degree, delocalize, laplacian_ipr
 from .driver import (ABLATIONS, DEFAULT_DELOCALIZE_FRACTION, DEFAULT_DENSITY, DEFAULT_Q,
                      STEP_NAMES, PruneResult, expected_sops_per_rate, prune)
+from .noise import COVARIANCE_KEYS, noise_prune
+from .report import (CentralityPruneReport, DelocalizeReport, NoisePruneReport,
+                     SpectralErrorReport, StepReport, to_jsonable)
+from .spectral import (DENSE_EIG_MAX, SAMPLERS, clustered_laplacian, compare_samplers,
+                       edge_scores, format_study, keep_probabilities, sample_keep, slowest_eigenvalues,
+                       solve_rho, sparsify_linear, spectral_error, spectral_study,
+                       stationary_covariance)
 from .timescales import (TimescaleReport, group_labels, lyapunov_objective,
-                         optimize_timescales, quantile_embedding, wasserstein2_gamma)
+                         optimize_timescales, quantile_embedding, surrogate_kwargs,
+                         wasserstein2_gamma)
 
 __all__ = [
+    # Step I
+    "noise_prune", "COVARIANCE_KEYS",
+    # spectral sparsification helpers behind Step I
+    "solve_rho", "stationary_covariance", "keep_probabilities", "edge_scores", "sample_keep",
+    "sparsify_linear", "slowest_eigenvalues", "spectral_error", "clustered_laplacian",
+    "compare_samplers", "spectral_study", "format_study", "SAMPLERS", "DENSE_EIG_MAX",
+    # Step II
+    "centrality_prune",
+    # Step III
+    "delocalize", "degree", "laplacian_ipr",
+    # Step IV
+    "optimize_timescales", "TimescaleReport", "quantile_embedding", "wasserstein2_gamma",
+    "lyapunov_objective", "group_labels", "surrogate_kwargs",
+    # reports
+    "StepReport", "NoisePruneReport", "CentralityPruneReport", "DelocalizeReport",
+    "SpectralErrorReport", "to_jsonable",
     # driver
     "prune", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per_rate",
     "DEFAULT_DENSITY", "DEFAULT_Q", "DEFAULT_DELOCALIZE_FRACTION",
-    # Step IV
-    "optimize_timescales", "TimescaleReport", "quantile_embedding", "wasserstein2_gamma",
-    "lyapunov_objective", "group_labels",
     # baselines
     "activity_prune", "ActivityPruneReport", "random_matching", "random_er",
 ]
