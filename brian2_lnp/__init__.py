@@ -4,7 +4,12 @@ Lyapunov Noise Pruning (Chakraborty et al., ICLR 2024).
 Sub-packages, from the ground up (arrows run one way):
 ``graph`` (Connectivity) <- ``dynamics`` <- ``pruning`` <- ``models`` (Brian2 layer)
 <- ``tasks`` <- protocols / CLI.
+
+The common names are available at the top level (``lnp.build_model``,
+``lnp.prune``, ...). They are imported on first use, so ``import brian2_lnp``
+stays cheap and the pure layers never pull in brian2.
 """
+import importlib
 import logging
 
 from .graph import Connectivity, ConnectivityFileError
@@ -13,4 +18,26 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["Connectivity", "ConnectivityFileError", "__version__"]
+_SUBPACKAGES = ("graph", "dynamics", "pruning", "models", "tasks", "datasets", "metrics")
+#: top-level name -> sub-module that defines it
+_LAZY = {
+    "build_model": "models", "HRSNN": "models", "CHRSNN": "models",
+    "SpikingNetwork": "models", "load_model": "models", "generate_network": "models",
+    "use_device": "models", "NetworkSpec": "models",
+    "prune": "pruning", "noise_prune": "pruning", "centrality_prune": "pruning",
+    "delocalize": "pruning", "optimize_timescales": "pruning",
+}
+
+__all__ = ["Connectivity", "ConnectivityFileError", "__version__", *_SUBPACKAGES, *_LAZY]
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'brian2_lnp' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

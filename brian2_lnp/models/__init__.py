@@ -1,0 +1,17 @@
+"""Models: model files, the pure-NumPy generator, and the Brian2 layer.
+
+Importing this package does not import brian2: the Brian2 layer
+(:mod:`.network`, :mod:`.devices`) imports it when a network is built.
+"""
+from .config import ModelConfig, ModelConfigError, load_model, model_path
+from .devices import DeviceUnavailableError, use_device
+from .encoders import SpikeTrains, encode_images, encode_timeseries, poisson_spike_trains
+from .generate import draw_stdp_params, generate_network, tau_m_from_quantiles
+from .network import CHRSNN, HRSNN, ApplyError, SpikingNetwork, build_model
+from .spec import NetworkSpec
+
+__all__ = ["ModelConfig", "ModelConfigError", "load_model", "model_path",
+           "NetworkSpec", "generate_network", "draw_stdp_params", "tau_m_from_quantiles",
+           "SpikingNetwork", "build_model", "HRSNN", "CHRSNN", "ApplyError",
+           "use_device", "DeviceUnavailableError",
+           "encode_timeseries", "encode_images", "poisson_spike_trains", "SpikeTrains"]
