@@ -168,6 +168,13 @@ def test_quantile_mapping_keeps_ranks():
     np.testing.assert_array_equal(spec.conn.tau_m[~E], other.conn.tau_m[~E])
 
 
+def test_tau_m_groups_needs_a_config():
+    spec = generate_network("hrsnn_small", seed=0)
+    spec.config = None
+    with pytest.raises(ValueError, match="^spec_or_config: "):
+        tau_m_groups(spec)
+
+
 @pytest.mark.parametrize("u, shape, scale, field", [
     ([0.0, 0.5], 3, 0.01, "u"), ([1.0], 3, 0.01, "u"), ([0.5], 0, 0.01, "shape"),
     ([0.5], 3, -0.01, "scale"), ([0.5], np.nan, 0.01, "shape"),

@@ -175,6 +175,9 @@ def tau_m_groups(spec_or_config, types=None, cluster=None):
     """
     if isinstance(spec_or_config, NetworkSpec):
         config = spec_or_config.config
+        if config is None:
+            raise ValueError("spec_or_config: this NetworkSpec has no model config "
+                             "(built by hand?); pass the ModelConfig with types and cluster")
         types, cluster = spec_or_config.conn.types, spec_or_config.conn.cluster
     else:
         config = spec_or_config
