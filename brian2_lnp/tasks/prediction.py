@@ -1,0 +1,539 @@
+"""Time-series prediction with a Brian2 spiking network (000 section 4.1 protocol).
+
+Each series step is presented for ``step`` (default 20 ms) as Poisson rates on
+the model's input channels (:class:`SeriesEncoding`); the features of a step
+are the readout neurons' exponentially filtered spike trains, at one or more
+time constants, sampled at the end of the step (just before the next step
+starts). The readout (:class:`~brian2_lnp.tasks.readout.Readout`, ridge or the
+n -> 20 -> out MLP) maps the features after step k to the value of step k+1.
+
+Protocol (000 4.1: "trained using 500 timesteps ... predict the following
+100"): for each window the readout is fitted on the 500 context steps (minus
+a washout) and predicts the next 100 steps,
+
+* one-step-ahead: the true series keeps driving the network, each prediction
+  uses the features after the true previous step. All input is known in
+  advance, so this runs as a single simulation on every device;
+* closed loop (autonomous): after the context, each prediction is encoded and
+  fed back as the next input step. The input depends on the run, so this needs
+  Python between steps: **runtime device only** (cpp_standalone compiles its
+  input spike trains into the program before the run; re-running the binary
+  per step with ``device.run(run_args=...)`` would restart from t = 0).
+  Windows after the first are handled with ``Network.store()/restore()`` so
+  the network continues from the state reached under the true input.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+
+import numpy as np
+
+from ..metrics import nrmse, vpt
+from ..models.devices import is_standalone
+from ..models.encoders import poisson_spike_trains
+from ..random import as_generator, child_seed
+from ..validation import check_choice, check_int, check_range
+from .features import spike_features
+from .readout import Readout, select_readout_neurons
+
+__all__ = ["SeriesEncoding", "PredictionResult", "present_series", "step_features",
+           "run_prediction", "analyse_prediction", "deferred_build", "raw_input_baseline", "DEFAULT_TAUS"]
+
+logger = logging.getLogger(__name__)
+
+#: time constants (second) of the exponential filters whose outputs form the features
+DEFAULT_TAUS = (0.01, 0.05)
+
+
+# --------------------------------------------------------------------------- encoding
+@dataclasses.dataclass
+class SeriesEncoding:
+    """How a (T, d) series becomes Poisson rates on ``n_channels`` input channels.
+
+    ``coding="population"`` (default, our choice): each dimension owns
+    ``m = n_channels // d`` channels with Gaussian tuning curves whose centres
+    are evenly spaced over the dimension's training range ``[lo, hi]``:
+    ``rate_c = r_min + (r_max - r_min) * exp(-(x - c)^2 / (2 s^2))``,
+    ``s = width * (hi - lo) / (m - 1)`` (Bohte et al. 2002 style).
+    ``coding="rate"``: each channel of dimension j fires at
+    ``r_min + (r_max - r_min) * clip((x - lo) / (hi - lo), 0, 1)``.
+    Channels beyond ``d * m`` stay silent.
+
+    Build with :meth:`fit` from the training part so test data are scaled the
+    same way.
+    """
+
+    n_channels: int
+    step: float
+    dt: float
+    lo: np.ndarray
+    hi: np.ndarray
+    coding: str = "population"
+    r_min: float = 0.0
+    r_max: float = 200.0
+    width: float = 1.0
+
+    @classmethod
+    def fit(cls, train, n_channels, step=0.02, dt=1e-4, coding="population", r_min=0.0,
+            r_max=200.0, width=1.0):
+        """An encoding scaled to the range of ``train`` (T, d).
+
+        Parameters
+        ----------
+        train : array (T,) or (T, d)
+            Series whose per-dimension min and max set the scale.
+        n_channels : int
+            Input channels of the model (at least d).
+        step : float or Quantity
+            Presentation time of one series step (second), a multiple of ``dt``.
+        dt : float or Quantity
+            Simulation time step (second).
+        coding : {"population", "rate"}
+        r_min, r_max : float
+            Baseline and peak rate (Hz), ``0 <= r_min <= r_max <= 1/dt``.
+        width : float
+            Tuning width in units of the centre spacing (population coding), > 0.
+        """
+        X = _as_2d("train", train)
+        step, dt = _seconds("step", step), _seconds("dt", dt)
+        check_range("dt", dt, 0.0, low_inclusive=False)
+        check_range("step", step, dt)
+        n_channels = check_int("n_channels", n_channels, X.shape[1])
+        check_choice("coding", coding, {"population", "rate"})
+        r_min = check_range("r_min", r_min, 0.0)
+        r_max = check_range("r_max", r_max, r_min, 1.0 / dt)
+        width = check_range("width", width, 0.0, low_inclusive=False)
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        hi = np.where(hi > lo, hi, lo + 1.0)
+        return cls(n_channels, step, dt, lo, hi, coding, r_min, r_max, width)
+
+    @property
+    def per_dim(self):
+        return self.n_channels // self.lo.size
+
+    def rates(self, X):
+        """Rates (Hz), shape (T, n_channels), for a series (T, d)."""
+        X = _as_2d("X", X)
+        d = self.lo.size
+        if X.shape[1] != d:
+            raise ValueError(f"X: expected {d} dimensions like the fitted series, got {X.shape[1]}")
+        m = self.per_dim
+        out = np.zeros((X.shape[0], self.n_channels))
+        span = self.hi - self.lo
+        for j in range(d):
+            x = X[:, j:j + 1]
+            if self.coding == "rate":
+                u = np.clip((x - self.lo[j]) / span[j], 0.0, 1.0)
+                r = np.repeat(u, m, axis=1)
+            else:
+                centres = self.lo[j] + span[j] * (np.arange(m) / max(m - 1, 1))
+                s = self.width * span[j] / max(m - 1, 1)
+                r = np.exp(-((x - centres[None, :]) ** 2) / (2.0 * s * s))
+            out[:, j * m:(j + 1) * m] = self.r_min + (self.r_max - self.r_min) * r
+        return out
+
+    def spikes(self, X, t_start, seed=None):
+        """Poisson trains ``(indices, times)`` presenting X from ``t_start`` (second)."""
+        return poisson_spike_trains(self.rates(X), self.dt, step=self.step, t_start=t_start,
+                                    seed=seed)
+
+
+def _as_2d(name, X):
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"{name}: expected a non-empty (T,) or (T, d) array, got {X.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name}: must be finite")
+    return X
+
+
+def _seconds(name, value):
+    if hasattr(value, "dim"):
+        import brian2 as b2
+        b2.units.fundamentalunits.fail_for_dimension_mismatch(value, b2.second,
+                                                              f"{name} must be in second")
+        return float(value / b2.second)
+    return float(value)
+
+
+# --------------------------------------------------------------------------- running
+@contextlib.contextmanager
+def deferred_build(model):
+    """Let several ``run`` calls of a standalone model form one program.
+
+    On cpp_standalone (or genn) with ``build_on_run=True``, Brian2 builds and
+    runs the program at the first ``run``. Inside this context the build is
+    deferred: every ``run`` is recorded, values set between runs (e.g. freezing
+    STDP) become part of the program, and the program is built and run once on
+    exit. On the runtime device this does nothing.
+    """
+    import brian2 as b2
+
+    dev = b2.get_device()
+    if (not is_standalone(dev) or getattr(dev, "has_been_run", False)
+            or not getattr(dev, "build_on_run", False)):
+        # runtime, already built, or an enclosing deferred_build / the user builds
+        yield
+        return
+    dev.build_on_run = False
+    try:
+        yield
+    finally:
+        dev.build_on_run = True
+    dev.build(direct_call=False, **(dev.build_options or {}))
+
+
+@contextlib.contextmanager
+def _quiet_past_spikes():
+    # On runtime the whole input history is handed to the SpikeGeneratorGroup
+    # (so compact() and export keep it); Brian2 warns that the past part is
+    # ignored, which is exactly what we want.
+    log = logging.getLogger("brian2.input.spikegeneratorgroup")
+    old = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(old)
+
+
+def _now(model):
+    import brian2 as b2
+
+    return float(model.network.t / b2.second)
+
+
+def present_series(model, X, encoding, t_start=None, seed=None, run=True):
+    """Append the encoded series to the model's input and (optionally) run it.
+
+    Parameters
+    ----------
+    model : SpikingNetwork
+    X : array (T, d)
+    encoding : SeriesEncoding
+    t_start : float, optional
+        Start of the presentation (second); default the network's current time.
+    seed : None, int or Generator
+        Seed of the Poisson trains.
+    run : bool
+        Run the network for ``T * encoding.step`` afterwards.
+
+    Returns
+    -------
+    float
+        The start time used (second).
+    """
+    import brian2 as b2
+
+    if model.inputs is None:
+        raise ValueError("model: has no input channels (build it with n_inputs >= 1)")
+    if model.inputs.n_channels != encoding.n_channels:
+        raise ValueError(f"encoding.n_channels: must equal the model's {model.inputs.n_channels} "
+                         f"input channels, got {encoding.n_channels}")
+    if abs(float(model.dt) - encoding.dt) > 1e-12:
+        raise ValueError(f"encoding.dt: must equal the model's dt={float(model.dt)} s, "
+                         f"got {encoding.dt}")
+    X = _as_2d("X", X)
+    t0 = _now(model) if t_start is None else float(t_start)
+    # snap to the dt grid (t may carry rounding from previous runs)
+    t0 = round(t0 / encoding.dt) * encoding.dt
+    tr = encoding.spikes(X, t0, seed)
+    i_old, t_old = model.input_spikes()
+    if model._input_mode != "explicit":  # background Poisson was generated for past runs only
+        keep = t_old < t0
+        i_old, t_old = i_old[keep], t_old[keep]
+    with _quiet_past_spikes():
+        model.set_input(np.concatenate([i_old, tr.indices]), np.concatenate([t_old, tr.times]))
+        if run:
+            model.run(X.shape[0] * encoding.step * b2.second)
+    return t0
+
+
+def step_features(model, neurons, t_start, n_steps, step, taus=DEFAULT_TAUS, dt=1e-4):
+    """Readout features at the end of each presented step.
+
+    Parameters
+    ----------
+    model : SpikingNetwork
+        With a spike monitor.
+    neurons : array of int
+        Readout neurons.
+    t_start : float
+        Start of the first step (second).
+    n_steps : int
+    step : float
+        Step duration (second).
+    taus : sequence of float
+        Filter time constants (second); one block of columns per tau.
+    dt : float
+        Simulation step (second): features are read at ``end - dt/2`` so a
+        spike in the first time step of the next step is not counted.
+
+    Returns
+    -------
+    ndarray, shape (n_steps, len(taus) * len(neurons))
+    """
+    i, t = model.spike_trains()
+    ts = t_start + (np.arange(n_steps) + 1) * step - 0.5 * dt
+    return np.hstack([spike_features(i, t, np.asarray(neurons), ts, method="exp", tau=tau)
+                      for tau in taus])
+
+
+# --------------------------------------------------------------------------- results
+@dataclasses.dataclass
+class PredictionResult:
+    """Outcome of :func:`run_prediction` (series in the units given, e.g. z-scored).
+
+    Attributes
+    ----------
+    y_true : ndarray (W, n_predict, d)
+    one_step : ndarray (W, n_predict, d)
+        One-step-ahead predictions.
+    closed_loop : ndarray (W, n_predict, d) or None
+        Autonomous predictions (runtime only).
+    persistence : ndarray (W, n_predict, d)
+        y(t+1) = y(t) on the same targets.
+    metrics : dict
+        ``nrmse_one_step``, ``vpt_one_step`` (mean steps), ``nrmse_closed_loop``,
+        ``vpt_closed_loop`` (steps) and ``vpt_closed_loop_lyap`` (Lyapunov
+        times, when known), ``nrmse_persistence``, ``vpt_persistence``.
+    readout_neurons : ndarray of int
+    sim_time : float
+        Simulated seconds of the evaluation (after any previous runs).
+    t_start : float
+        Start time of the evaluation presentation (second).
+    """
+
+    y_true: np.ndarray
+    one_step: np.ndarray
+    closed_loop: np.ndarray | None
+    persistence: np.ndarray
+    metrics: dict
+    readout_neurons: np.ndarray
+    sim_time: float
+    t_start: float
+
+
+def _window_metrics(prefix, y_true, y_pred, std, epsilon, dt_series, lyap):
+    out = {f"nrmse_{prefix}": float(nrmse(y_true.reshape(-1, y_true.shape[-1]),
+                                          y_pred.reshape(-1, y_pred.shape[-1]), std=std))}
+    v = [vpt(a, b, std=std, epsilon=epsilon, dt=dt_series, lyapunov_exponent=lyap)
+         for a, b in zip(y_true, y_pred)]
+    out[f"vpt_{prefix}"] = float(np.mean([r.steps for r in v]))
+    if v[0].lyapunov_times is not None:
+        out[f"vpt_{prefix}_lyap"] = float(np.mean([r.lyapunov_times for r in v]))
+    return out
+
+
+def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n_predict=100,
+                   n_windows=1, washout=50, closed_loop=False, taus=DEFAULT_TAUS,
+                   readout_fraction=0.1, readout_neurons=None, std=None, epsilon=0.1,
+                   dt_series=None, lyapunov_exponent=None, seed=None, readout_kwargs=None):
+    """Run the 000 section 4.1 prediction protocol on a Brian2 model.
+
+    The series (use a z-scored one, e.g. ``Dataset.normalised().test``) is
+    presented from the network's current time on. Window ``w`` has context
+    ``series[w*n_predict : w*n_predict + n_context]`` and future the next
+    ``n_predict`` steps. The readout of each window is fitted on its context
+    (features after step k -> value of step k+1, the first ``washout`` steps of
+    the context skipped) and predicts the future.
+
+    Parameters
+    ----------
+    model : SpikingNetwork
+        Typically with frozen weights (``plasticity=False`` or
+        :func:`~brian2_lnp.tasks.training.freeze`).
+    series : array (T, d)
+        At least ``n_context + n_windows * n_predict`` steps.
+    encoding : SeriesEncoding
+    readout : {"ridge", "mlp"}
+    n_context, n_predict, n_windows, washout : int
+    closed_loop : bool
+        Also run the autonomous forecast (runtime device only).
+    taus : sequence of float
+        Feature filter time constants (second).
+    readout_fraction : float
+        Fraction of active neurons read out (top betweenness, 000 A.6).
+    readout_neurons : array of int, optional
+        Use these instead.
+    std : array (d,), optional
+        Long-term std for NRMSE/VPT (default 1: a z-scored series).
+    epsilon : float
+        VPT threshold on the normalised error (0.1, Vlachas et al. 2020).
+    dt_series, lyapunov_exponent : float, optional
+        Series time step and largest Lyapunov exponent, to report VPT in
+        Lyapunov times (Lorenz-63: 0.01 and 0.906).
+    seed : None, int or Generator
+        Seeds the Poisson trains and the MLP.
+    readout_kwargs : dict, optional
+        Passed to :class:`Readout`.
+
+    Returns
+    -------
+    PredictionResult
+    """
+    X = _as_2d("series", series)
+    d = X.shape[1]
+    check_choice("readout", readout, {"ridge", "mlp"})
+    n_context = check_int("n_context", n_context, 2)
+    n_predict = check_int("n_predict", n_predict, 1)
+    n_windows = check_int("n_windows", n_windows, 1)
+    washout = check_int("washout", washout, 0, n_context - 2)
+    need = n_context + n_windows * n_predict
+    if X.shape[0] < need:
+        raise ValueError(f"series: needs n_context + n_windows * n_predict = {need} steps, "
+                         f"got {X.shape[0]}")
+    X = X[:need]
+    if closed_loop and is_standalone():
+        raise NotImplementedError(
+            "closed_loop: the prediction must be fed back as input during the run, which "
+            "cpp_standalone/genn cannot do (their input trains are compiled before the run); "
+            "use the runtime device for closed-loop prediction")
+    std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
+    base_seed = _base_seed(seed)
+    if readout_neurons is None:
+        readout_neurons = select_readout_neurons(model.export(), fraction=readout_fraction)
+    neurons = np.asarray(readout_neurons, dtype=np.int64)
+    rkw = dict(readout_kwargs or {})
+
+    def new_readout(w):
+        return Readout(kind=readout, task="regression",
+                       seed=child_seed(base_seed, "readout", w), **rkw)
+
+    step, dt = encoding.step, encoding.dt
+    t0 = round(_now(model) / dt) * dt
+    auto = np.zeros((n_windows, n_predict, d)) if closed_loop else None
+    if not closed_loop:
+        with deferred_build(model):
+            present_series(model, X, encoding, t_start=t0, seed=child_seed(base_seed, "input", 0))
+    else:
+        # true input up to each context end, then autonomous steps from a stored state
+        done = 0
+        for w in range(n_windows):
+            c_end = w * n_predict + n_context
+            present_series(model, X[done:c_end], encoding, t_start=t0 + done * step,
+                           seed=child_seed(base_seed, "input", done))
+            done = c_end
+            F = step_features(model, neurons, t0, c_end, step, taus, dt)
+            ro = new_readout(w).fit(F[w * n_predict + washout:c_end - 1],
+                                    X[w * n_predict + washout + 1:c_end])
+            model.network.store("lnp_closed_loop")
+            i_saved, t_saved = model.input_spikes()
+            x_next = ro.predict(F[c_end - 1:c_end])
+            for k in range(n_predict):
+                auto[w, k] = x_next[0]
+                if k == n_predict - 1:
+                    break
+                tk = present_series(model, x_next, encoding, t_start=t0 + (c_end + k) * step,
+                                    seed=child_seed(base_seed, "auto", w, k))
+                f = step_features(model, neurons, tk, 1, step, taus, dt)
+                x_next = ro.predict(f)
+            model.network.restore("lnp_closed_loop")
+            with _quiet_past_spikes():
+                model.set_input(i_saved, t_saved)
+        present_series(model, X[done:], encoding, t_start=t0 + done * step,
+                       seed=child_seed(base_seed, "input", done))
+    return _analyse(model, X, t0, encoding, neurons, n_context, n_predict, n_windows, washout,
+                    taus, new_readout, std, epsilon, dt_series, lyapunov_exponent, auto)
+
+
+def _analyse(model, X, t0, encoding, neurons, n_context, n_predict, n_windows, washout, taus,
+             new_readout, std, epsilon, dt_series, lyapunov_exponent, auto=None):
+    """Fit the readout per window on the recorded run and score the forecasts."""
+    d = X.shape[1]
+    need = n_context + n_windows * n_predict
+    F = step_features(model, neurons, t0, need, encoding.step, taus, encoding.dt)
+    one = np.zeros((n_windows, n_predict, d))
+    y_true = np.zeros((n_windows, n_predict, d))
+    pers = np.zeros((n_windows, n_predict, d))
+    for w in range(n_windows):
+        c0, c_end = w * n_predict, w * n_predict + n_context
+        ro = new_readout(w).fit(F[c0 + washout:c_end - 1], X[c0 + washout + 1:c_end])
+        one[w] = ro.predict(F[c_end - 1:c_end - 1 + n_predict])
+        y_true[w] = X[c_end:c_end + n_predict]
+        pers[w] = X[c_end - 1:c_end - 1 + n_predict]
+    m = {}
+    m.update(_window_metrics("one_step", y_true, one, std, epsilon, dt_series, lyapunov_exponent))
+    m.update(_window_metrics("persistence", y_true, pers, std, epsilon, dt_series,
+                             lyapunov_exponent))
+    if auto is not None:
+        m.update(_window_metrics("closed_loop", y_true, auto, std, epsilon, dt_series,
+                                 lyapunov_exponent))
+    return PredictionResult(y_true, one, auto, pers, m, np.asarray(neurons), need * encoding.step,
+                            t0)
+
+
+def analyse_prediction(model, series, encoding, t_start, *, readout="ridge", n_context=500,
+                       n_predict=100, n_windows=1, washout=50, taus=DEFAULT_TAUS,
+                       readout_neurons, std=None, epsilon=0.1, dt_series=None,
+                       lyapunov_exponent=None, seed=None, readout_kwargs=None):
+    """Score the one-step protocol on a run that already presented ``series`` from ``t_start``.
+
+    For standalone devices, where the presentation (:func:`present_series`,
+    possibly after STDP training) is scheduled inside one
+    :func:`deferred_build` and the spikes can be read only after the build.
+    Parameters as in :func:`run_prediction`.
+
+    Returns
+    -------
+    PredictionResult
+    """
+    X = _as_2d("series", series)
+    d = X.shape[1]
+    need = n_context + n_windows * n_predict
+    X = X[:need]
+    std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
+    base_seed = _base_seed(seed)
+
+    def new_readout(w):
+        return Readout(kind=readout, task="regression",
+                       seed=child_seed(base_seed, "readout", w), **dict(readout_kwargs or {}))
+
+    return _analyse(model, X, float(t_start), encoding, readout_neurons, n_context, n_predict,
+                    n_windows, washout, taus, new_readout, std, epsilon, dt_series,
+                    lyapunov_exponent)
+
+
+def _base_seed(seed):
+    if isinstance(seed, (int, np.integer)):
+        return int(seed)
+    return int(as_generator(seed).integers(2**63 - 1))
+
+
+def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100, n_windows=1,
+                       washout=50, lags=1, std=None, seed=None, readout_kwargs=None):
+    """The same readout fitted on the raw input window instead of spike features.
+
+    For each window (as in :func:`run_prediction`), the readout maps the
+    last ``lags`` exact series values ``x[k-lags+1..k]`` to ``x[k+1]``; it is
+    fitted on the context and predicts the future one step ahead.
+
+    Returns
+    -------
+    (y_pred (W, n_predict, d), nrmse)
+    """
+    X = _as_2d("series", series)
+    d = X.shape[1]
+    lags = check_int("lags", lags, 1)
+    n_context = check_int("n_context", n_context, lags + 2)
+    washout = max(check_int("washout", washout, 0, n_context - 2), lags - 1)
+    need = n_context + n_windows * n_predict
+    if X.shape[0] < need:
+        raise ValueError(f"series: needs {need} steps, got {X.shape[0]}")
+    std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
+    # row k holds x[k-lags+1 .. k] (rows before lags-1 are never used)
+    Z = np.hstack([np.roll(X, s, axis=0) for s in range(lags)])
+    out = np.zeros((n_windows, n_predict, d))
+    truth = np.zeros_like(out)
+    for w in range(n_windows):
+        c0, c_end = w * n_predict, w * n_predict + n_context
+        ro = Readout(kind=readout, task="regression", seed=child_seed(
+            seed if isinstance(seed, int) else 0, "raw", w), **(readout_kwargs or {}))
+        ro.fit(Z[c0 + washout:c_end - 1], X[c0 + washout + 1:c_end])
+        out[w] = ro.predict(Z[c_end - 1:c_end - 1 + n_predict])
+        truth[w] = X[c_end:c_end + n_predict]
+    return out, float(nrmse(truth.reshape(-1, d), out.reshape(-1, d), std=std))
