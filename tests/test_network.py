@@ -287,6 +287,20 @@ def test_invalid_arguments():
         net.set_input([0], [0.01])
 
 
+def test_use_device_runtime_codegen():
+    use_device("runtime", codegen="numpy")
+    assert brian2.prefs.codegen.target == "numpy"
+    use_device("runtime")
+    try:
+        import Cython  # noqa: F401
+        expected = {"cython"}
+    except ImportError:
+        expected = {"numpy"}
+    assert brian2.prefs.codegen.target in expected
+    with pytest.raises(ValueError, match="codegen"):
+        use_device("runtime", codegen="weave")
+
+
 def test_genn_device_missing_is_a_clear_error():
     try:
         import brian2genn  # noqa: F401
