@@ -125,7 +125,8 @@ def noise_prune(conn, density=None, *, rho=None, coupling="lyapunov", covariance
     cov_kw = {key: kw.pop(key) for key in COVARIANCE_KEYS if key in kw}
     _check_conn(conn)
     rng = as_generator(seed)
-    cov_rng, keep_rng = rng.spawn(2)
+    # two independent streams (Generator.spawn needs numpy >= 1.25; setup.cfg allows 1.22)
+    cov_rng, keep_rng = (np.random.default_rng(x) for x in rng.integers(2**63, size=2))
 
     if lin is None:
         lin = linearize(conn, coupling=coupling, node_exponents=node_exponents, **kw)
