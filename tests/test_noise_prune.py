@@ -236,3 +236,24 @@ def test_solve_rho_exact():
         assert np.minimum(1, rho * s).sum() == pytest.approx(target, rel=1e-12)
     with pytest.raises(ValueError, match="target"):
         solve_rho(s, 481)
+
+
+def test_keep_probabilities_more_than_positive_edges(caplog):
+    s = np.array([0.0, 0.0, 1.0, 2.0])
+    p, rho = keep_probabilities(s, density=0.9)
+    np.testing.assert_array_equal(p, [0, 0, 1, 1])
+    assert "positive" in caplog.text
+    with pytest.raises(ValueError, match="score"):
+        keep_probabilities(np.zeros(3), density=0.5)
+    with pytest.raises(ValueError, match="NaN"):
+        keep_probabilities(np.array([1.0, np.nan]), density=0.5)
+
+
+def test_sample_keep_pairs_share_one_draw():
+    from brian2_lnp.pruning.spectral import sample_keep
+    m = 200
+    pairs = np.concatenate([np.arange(m, 2 * m), np.arange(m)])
+    p = np.full(2 * m, 0.5)
+    keep = sample_keep(p, np.random.default_rng(0), pairs)
+    np.testing.assert_array_equal(keep[:m], keep[m:])
+    assert 0.35 < keep[:m].mean() < 0.65
