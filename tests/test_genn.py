@@ -17,7 +17,6 @@ import pytest
 pytestmark = pytest.mark.genn
 
 brian2genn = pytest.importorskip("brian2genn")
-import brian2  # noqa: E402
 from brian2 import ms  # noqa: E402
 
 from brian2_lnp.models.devices import use_device  # noqa: E402

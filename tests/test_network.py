@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 brian2 = pytest.importorskip("brian2")
-from brian2 import mV, ms, second  # noqa: E402
+from brian2 import ms  # noqa: E402
 
 from brian2_lnp.graph import Connectivity  # noqa: E402
 from brian2_lnp.models.devices import DeviceUnavailableError, use_device  # noqa: E402
@@ -156,7 +156,8 @@ def test_masks_silence_neurons_and_synapses():
         net = SpikingNetwork(_three_neuron(na, sa), record_state=True, input_rate=0)
         net.set_input(np.zeros(times.size, int), times)
         net.run(110 * ms)
-        results[label] = (net.spike_counts(), net.monitors["state"].v_[:], net.monitors["state"].I_syn_[:])
+        state = net.monitors["state"]
+        results[label] = (net.spike_counts(), state.v_[:], state.I_syn_[:])
     counts, v, I = results["intact"]
     assert counts[0] > 0 and counts[1] > 0 and np.abs(I[2]).max() > 0  # control: input arrives
     counts, v, I = results["masked"]

@@ -116,7 +116,8 @@ def poisson_spike_trains(rates, dt, step=None, t_start=0.0, seed=None):
     if rates.ndim == 1:
         rates = rates[None, :]
     if rates.ndim != 2:
-        raise ValueError(f"rates: must be 1-D (channels) or 2-D (T x channels), got shape {rates.shape}")
+        raise ValueError("rates: must be 1-D (channels) or 2-D (T x channels), "
+                         f"got shape {rates.shape}")
     if step is None:
         raise ValueError("step: the duration of one row of rates (second) is required")
     step = _to_float("step", step, "second", low=0.0, low_inclusive=False)

@@ -484,7 +484,8 @@ class SpikingNetwork:
                               else plastic)
         else:
             out = {"plastic": plastic.copy()}
-            ep, eq = types[self._conn.pre[:old_plastic.size]], types[self._conn.post[:old_plastic.size]]
+            n_old = old_plastic.size
+            ep, eq = types[self._conn.pre[:n_old]], types[self._conn.post[:n_old]]
             for key in ("tau_pre", "tau_post", "A_plus", "A_minus"):
                 out[key] = np.zeros(n)
             for a in (0, 1):
@@ -538,7 +539,8 @@ class SpikingNetwork:
         if idx.size != t.size:
             raise ValueError(f"indices, times: must have the same length, got {idx.size}, {t.size}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.inputs.n_channels):
-            raise ValueError(f"indices: input channels must lie in [0, {self.inputs.n_channels - 1}]")
+            raise ValueError("indices: input channels must lie in "
+                             f"[0, {self.inputs.n_channels - 1}]")
         if t.size and (not np.isfinite(t).all() or t.min() < 0):
             raise ValueError("times: must be finite and >= 0 (second)")
         self._input_mode = "explicit"
