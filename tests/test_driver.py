@@ -305,3 +305,21 @@ def test_real_steps_on_small_hrsnn_seeded_and_resumable(tmp_path):
         prune(conn, checkpoint_dir=tmp_path, callback=kill, **kw)
     b = prune(conn, checkpoint_dir=tmp_path, **kw)
     _same(a, b)
+
+
+def test_real_steps_stop_cleanly_when_pruned_empty():
+    # a 6-neuron ring (+ chords) with Step I keeping 30 % per iteration runs out of
+    # synapses within a few iterations; the driver must stop with a message and
+    # keep the history, never pass an empty network to a step
+    N = 6
+    pre = np.r_[np.arange(N), [0, 2, 4]]
+    post = np.r_[(np.arange(N) + 1) % N, [3, 5, 1]]
+    types = [0, 0, 0, 0, 1, 0]
+    w = np.where(np.asarray(types)[pre] == 0, 2e-3, -4e-3)
+    conn = Connectivity(N, pre, post, w, types=types, tau_m=np.full(N, 0.02))
+    res = prune(conn, iterations=50, steps=("noise",), density=0.3, seed=1, lyapunov=False,
+                step_kwargs={"noise": {"n_steps": 200, "transient": 50}})
+    assert res.stopped_early and "empty" in res.message
+    h = res.history
+    assert h.synapses.iloc[-1] == 0 and (np.diff(h.synapses) <= 0).all()
+    assert len(h) < 51 and res.connectivity.n_active_synapses == 0
