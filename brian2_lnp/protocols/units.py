@@ -1,0 +1,292 @@
+"""Units of work the protocol files compose (module-level, so they pickle to workers).
+
+Each function takes plain arguments (model name or file, N, seed, option
+dicts) and returns plain results (dicts, DataFrames, Connectivity objects), so
+the repeat runner can ship it to a joblib process or a Dask worker and store
+its result. Brian2 is imported only inside the functions that simulate.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..graph import Connectivity
+from ..random import child_seed
+
+__all__ = ["make_connectivity", "lnp_options", "lnp_repeat", "rate_spectrum", "brian_rates",
+           "stdp_trained_connectivity", "evaluate_row", "activity_repeat", "QUICK_LYAP",
+           "task_inputs", "embed_in_model", "er_control", "QUICK_EVAL",
+           "eval_options"]
+
+logger = logging.getLogger(__name__)
+
+#: rate-surrogate settings used in --quick runs (the library defaults are used
+#: at paper scale): short QR runs and the 10 leading exponents
+QUICK_LYAP = {"n_steps": 300, "transient": 100, "k": 10}
+
+
+def task_inputs(task, channels_per_dim=10):
+    """Input channels G's ``evaluate`` builds for a task (so the networks match).
+
+    Prediction tasks: ``channels_per_dim`` per series dimension; images: pixels.
+    """
+    dims = {"lorenz63": 3, "rossler": 3, "google_stock": 1, "wind_speed": 1}
+    if task in dims:
+        return channels_per_dim * dims[task]
+    return None
+
+
+def make_connectivity(model, N=None, seed=0, n_inputs=None, overrides=None):
+    """The generated network (pure NumPy) as a :class:`Connectivity`."""
+    from ..models.config import load_model
+    from ..models.generate import generate_network
+
+    config = load_model(model, **(overrides or {}))
+    return generate_network(config, N=N, seed=seed, n_inputs=n_inputs).conn
+
+
+def lnp_options(quick, iterations=None, steps=None, **extra):
+    """``prune()`` keyword arguments for a quick or paper-scale run.
+
+    Quick: short rate-surrogate runs (:data:`QUICK_LYAP`) for the node
+    exponents of Step I and for lambda_max, no spectral report, and 4 Step IV
+    objective calls. Paper scale: the library defaults (100 iterations).
+    """
+    opts = {"iterations": iterations if iterations is not None else (8 if quick else 100)}
+    if steps is not None:
+        opts["steps"] = tuple(steps)
+    if quick:
+        opts["lyap_kwargs"] = dict(QUICK_LYAP)
+        opts["step_kwargs"] = {"noise": dict(QUICK_LYAP, spectral_report=False),
+                               "timescales": {"n_calls": 4}}
+    for k, v in extra.items():
+        if k == "step_kwargs":
+            sk = opts.setdefault("step_kwargs", {})
+            for name, kw in v.items():
+                sk.setdefault(name, {}).update(kw)
+        else:
+            opts[k] = v
+    return opts
+
+
+def lnp_repeat(model, N, seed, prune_kwargs, snapshots=(), n_inputs=None, overrides=None):
+    """One LNP run on a freshly generated network.
+
+    Parameters
+    ----------
+    model : str
+        Model file or packaged name.
+    N : int or None
+    seed : int
+        Network seed; the pruning seed is ``child_seed(seed, "prune")``.
+    prune_kwargs : dict
+        Passed to :func:`brian2_lnp.pruning.prune` (see :func:`lnp_options`).
+    snapshots : sequence of int
+        Iterations whose network is kept (for task evaluation along the way).
+
+    Returns
+    -------
+    dict
+        ``history`` (DataFrame), ``original``, ``final`` (Connectivity),
+        ``snapshots`` ({iteration: Connectivity}), ``seconds``.
+    """
+    from ..pruning import prune
+
+    t0 = time.perf_counter()
+    conn = make_connectivity(model, N=N, seed=seed, n_inputs=n_inputs, overrides=overrides)
+    keep, wanted = {}, set(int(k) for k in snapshots)
+    if 0 in wanted:
+        keep[0] = conn.copy()
+
+    def cb(k, c, row):
+        if k in wanted:
+            keep[k] = c.copy()
+
+    kw = dict(prune_kwargs)
+    pseed = int(child_seed(seed, "prune").integers(2**31))
+    res = prune(conn, seed=pseed, callback=cb if wanted else None, **kw)
+    hist = res.history.copy()
+    hist["seed"] = seed
+    final = res.connectivity
+    final.provenance = dict(final.provenance, method="lnp")
+    return {"history": hist, "original": res.original, "final": final, "snapshots": keep,
+            "stopped_early": res.stopped_early, "message": res.message,
+            "seconds": time.perf_counter() - t0}
+
+
+def rate_spectrum(conn, seed, lyap_kwargs=None):
+    """Lyapunov spectrum (1/s, descending) of the rate surrogate of ``conn``."""
+    from ..dynamics import rate_lyapunov
+    from ..pruning.timescales import surrogate_kwargs
+
+    kw = surrogate_kwargs(conn, dict(lyap_kwargs or {}))
+    res = rate_lyapunov(conn, seed=seed, **kw)
+    return np.asarray(res.exponents, dtype=float)
+
+
+def _fresh_runtime(dt=1e-4):
+    import brian2 as b2
+
+    from ..models.devices import use_device
+
+    b2.device.reinit()
+    b2.device.activate()
+    b2.start_scope()
+    use_device("runtime")
+    b2.defaultclock.dt = dt * b2.second
+
+
+def brian_rates(model, N, seed, conn, duration=0.5, n_inputs=None, overrides=None, dt=1e-4):
+    """Firing rate (Hz) of every neuron of ``conn`` under the background Poisson input.
+
+    The model is built from the file (same seed -> same network), ``conn`` is
+    written into it, and it runs ``duration`` seconds on the runtime device
+    with STDP off. Used as the activity measure of activity pruning.
+    """
+    import brian2 as b2
+
+    from ..models.network import build_model
+
+    _fresh_runtime(dt)
+    net = build_model(model, N=N, seed=seed, n_inputs=n_inputs, plasticity=False,
+                      **(overrides or {}))
+    net.apply(conn)
+    net.run(duration * b2.second)
+    return net.spike_counts() / float(duration)
+
+
+def stdp_trained_connectivity(model, N, seed, conn=None, duration=1.0, n_inputs=None,
+                              overrides=None, dt=1e-4):
+    """The network after ``duration`` seconds of STDP under the background Poisson input.
+
+    Runtime device. ``conn`` (e.g. a pruned network) is written in first.
+    Returns the exported Connectivity (weights after STDP).
+    """
+    import brian2 as b2
+
+    from ..models.network import build_model
+
+    _fresh_runtime(dt)
+    net = build_model(model, N=N, seed=seed, n_inputs=n_inputs, plasticity=True,
+                      **(overrides or {}))
+    if conn is not None:
+        net.apply(conn)
+    net.run(duration * b2.second)
+    out = net.export()
+    out.provenance = dict(out.provenance, stdp_seconds=float(duration))
+    return out
+
+
+def evaluate_row(model, task, N, seed, pruning=None, label=None, device="runtime",
+                 eval_kwargs=None):
+    """One row of :func:`brian2_lnp.tasks.evaluate.evaluate` (G's one-call evaluation).
+
+    ``pruning`` is None or a Connectivity of the same generated network
+    (same model, N and seed). ``label`` fills the ``pruning`` column.
+    """
+    from ..tasks.evaluate import evaluate
+
+    kw = dict(eval_kwargs or {})
+    if device != "runtime":
+        import tempfile
+        kw.setdefault("build_dir", tempfile.mkdtemp(prefix="lnp_standalone_"))
+    row = evaluate(model, task=task, N=N, pruning=pruning, device=device, seed=seed, **kw)
+    if label is not None:
+        row["pruning"] = label
+    return row
+
+
+def activity_repeat(model, task, N, seed, fraction=0.1, max_iterations=5, tolerance=0.9,
+                    rate_duration=0.5, device="runtime", eval_kwargs=None):
+    """Activity pruning (000 A.3) of one generated network on a prediction task.
+
+    Activity: firing rates under the background input (:func:`brian_rates`);
+    score: NRMSE of :func:`evaluate_row` (STDP-trained and evaluated from the
+    model file each time, i.e. "retrain" after every pruning); stop at
+    ``max_iterations`` or when NRMSE exceeds baseline / ``tolerance``.
+
+    Returns
+    -------
+    dict
+        ``history`` (DataFrame: iteration, neurons, synapses, n_pruned, score,
+        accepted, seed), ``final`` (Connectivity), ``stop_reason``,
+        ``rows`` (evaluate rows of every candidate), ``seconds``.
+    """
+    from ..pruning import activity_prune
+
+    t0 = time.perf_counter()
+    n_in = task_inputs(task, (eval_kwargs or {}).get("channels_per_dim", 10))
+    conn = make_connectivity(model, N=N, seed=seed, n_inputs=n_in)
+    rows = []
+
+    def activity(c):
+        return brian_rates(model, N, seed, c, duration=rate_duration, n_inputs=n_in)
+
+    def score(c):
+        r = evaluate_row(model, task, N, seed, pruning=c, label="ap", device=device,
+                         eval_kwargs=eval_kwargs)
+        rows.append(r)
+        return float(r["NRMSE"].iloc[0])
+
+    final, rep = activity_prune(conn, activity, score, fraction=fraction,
+                                max_iterations=max_iterations, tolerance=tolerance,
+                                greater_is_better=False, seed=child_seed(seed, "ap"))
+    hist = rep.history.copy()
+    hist["seed"] = seed
+    final.provenance = dict(final.provenance, method="ap")
+    return {"history": hist, "final": final, "stop_reason": rep.stop_reason,
+            "rows": pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(),
+            "seconds": time.perf_counter() - t0}
+
+
+def as_connectivity(obj):
+    if not isinstance(obj, Connectivity):
+        raise TypeError(f"expected a Connectivity, got {type(obj).__name__}")
+    return obj
+
+
+def embed_in_model(original, other):
+    """``other`` expressed on ``original``'s synapse list, so it can be applied to the model.
+
+    Brian2 objects cannot lose synapses; a network with different synapses
+    (an Erdos-Renyi control) is written as: every original synapse inactive,
+    ``other``'s effective synapses appended, ``other``'s neuron mask and tau_m.
+    """
+    pre, post, w = other.pre[other.effective], other.post[other.effective], \
+        other.w[other.effective]
+    base = original.replace(synapse_active=np.zeros(original.n_synapses, dtype=bool),
+                            neuron_active=other.neuron_active.copy(),
+                            tau_m=other.tau_m.copy())
+    out = base.add_synapses(pre, post, w)
+    out.provenance = dict(other.provenance)
+    return out
+
+
+def er_control(original, lnp_conn, seed):
+    """The Erdos-Renyi control of 000 Fig. 3(c) for one LNP network, embedded in the model.
+
+    Same number of active neurons and effective synapses as ``lnp_conn``
+    (:func:`brian2_lnp.pruning.random_matching`), neurons drawn at random,
+    weights resampled from ``original``.
+    """
+    from ..pruning import random_er
+
+    g = random_er(original, lnp_conn.n_active_neurons, lnp_conn.n_active_synapses, seed=seed,
+                  weights_from=original)
+    g.provenance = dict(g.provenance, method="random_er")
+    return embed_in_model(original, g)
+
+
+#: evaluate() options of --quick task runs: shorter STDP training and prediction
+#: windows than the paper's 500-step context / 100-step forecast
+QUICK_EVAL = {"stdp_steps": 100, "n_context": 200, "n_predict": 50, "washout": 20}
+
+
+def eval_options(quick, **extra):
+    """``evaluate`` keyword arguments for quick or paper-scale runs (paper: G's defaults)."""
+    kw = dict(QUICK_EVAL) if quick else {}
+    kw.update(extra)
+    return kw
