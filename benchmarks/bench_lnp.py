@@ -106,7 +106,8 @@ def main(argv=None):
         print(f"wall time {wall:.1f} s ({wall / 60:.1f} min); stopped early: "
               f"{res.stopped_early} {res.message}")
         sums = {c: float(np.nansum(h[c])) for c in h.columns if c.startswith("t_")}
-        print("time per step (s, summed): " + ", ".join(f"{k[2:]} {v:.1f}" for k, v in sums.items()))
+        print("time per step (s, summed): "
+              + ", ".join(f"{k[2:]} {v:.1f}" for k, v in sums.items()))
         show = h.iloc[[0, 1, min(10, len(h) - 1), min(50, len(h) - 1), len(h) - 1]]
         print()
         print(show[["iteration", "stage", "neurons", "synapses", "lambda_max"]]
@@ -117,11 +118,8 @@ def main(argv=None):
 
 
 def _has_tabulate():
-    try:
-        import tabulate  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    import importlib.util
+    return importlib.util.find_spec("tabulate") is not None
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from .noise import COVARIANCE_KEYS, noise_prune
 from .report import (CentralityPruneReport, DelocalizeReport, NoisePruneReport,
                      SpectralErrorReport, StepReport, to_jsonable)
 from .spectral import (DENSE_EIG_MAX, SAMPLERS, clustered_laplacian, compare_samplers,
-                       edge_scores, format_study, keep_probabilities, sample_keep, slowest_eigenvalues,
+                       edge_scores, format_study, keep_probabilities, sample_keep,
+                       slowest_eigenvalues,
                        solve_rho, sparsify_linear, spectral_error, spectral_study,
                        stationary_covariance)
 from .timescales import (TimescaleReport, group_labels, lyapunov_objective,

@@ -33,7 +33,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -353,7 +353,8 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
     lyapunov_dt_for_noise = "noise" not in (step_functions or {})
     for k, f in (step_functions or {}).items():
         if k not in STEP_NAMES:
-            raise ValueError(f"step_functions: unknown step name {k!r}; allowed: {list(STEP_NAMES)}")
+            raise ValueError(f"step_functions: unknown step name {k!r}; "
+                             f"allowed: {list(STEP_NAMES)}")
         functions[k] = f
 
     if isinstance(seed, np.random.Generator) or seed is None:
@@ -384,7 +385,8 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
         if os.path.exists(state_path):
             with open(state_path) as fh:
                 state = json.load(fh)
-            if state.get("format") != _CHECKPOINT_TAG or state.get("version") != _CHECKPOINT_VERSION:
+            if (state.get("format") != _CHECKPOINT_TAG
+                    or state.get("version") != _CHECKPOINT_VERSION):
                 raise ValueError(f"checkpoint_dir: {state_path} is not a version-"
                                  f"{_CHECKPOINT_VERSION} prune checkpoint")
             diff = sorted(k for k in set(config) | set(state["config"])

@@ -390,7 +390,7 @@ def optimize_timescales(conn, *, n_calls=20, n_initial=None, bounds=None,
     if kernel == "raw":
         from skopt import gp_minimize
         res = gp_minimize(lambda x: evaluate(x), dimensions=[tuple(b) for b in bounds],
-                          n_calls=n_calls, n_initial_points=max(n_initial - 1, 0) if n_calls > 1 else 0,
+                          n_calls=n_calls, n_initial_points=n_initial - 1,
                           x0=[list(x0)], acq_func="EI",
                           random_state=int(rng.integers(2**31)))
         X = [list(map(float, x)) for x in res.x_iters]
