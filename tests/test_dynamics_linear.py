@@ -262,3 +262,11 @@ def test_sampled_vs_exact(N):
     assert np.median(np.abs(e_s / e_ex - 1)) < 0.1
     assert np.mean(np.abs(e_s - e_ex) < 4 * se + 0.01 * e_ex) > 0.9
     assert np.corrcoef(e_s, e_ex)[0, 1] > 0.9
+
+
+def test_unknown_options_are_refused():
+    conn = random_conn(20, 0.2, seed=1)
+    with pytest.raises(TypeError, match="n_stepz"):
+        linearize(conn, node_exponents=np.full(20, -5.0), n_stepz=3)
+    with pytest.raises(TypeError, match="h_factor"):
+        covariance(conn, node_exponents=np.full(20, -5.0), h_factor=0.1)

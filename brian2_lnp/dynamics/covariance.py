@@ -274,6 +274,9 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
     """
     check_choice("method", method, ("auto", "exact", "sampled"))
     sigma = check_range("sigma", sigma, 0, None, low_inclusive=False)
+    if "h_factor" in kwargs:
+        raise TypeError("h_factor: no longer an option; the sampled route uses an implicit "
+                        "(Cayley) step whose size is set by q (Jacobi contraction, default 0.25)")
     sampled_kw = {key: kwargs.pop(key) for key in _SAMPLED_KEYS if key in kwargs}
     if isinstance(conn_or_lin, LinearNetwork):
         if kwargs:

@@ -179,6 +179,11 @@ def linearize(conn, *, coupling="lyapunov", node_exponents=None, lyap_matrix=Non
     D = 1.0 / sub.tau_m
     rows, cols = sub.post.copy(), sub.pre.copy()
 
+    needs_exponents = (coupling in ("lyapunov", "modulated") and lyap_matrix is None
+                       and node_exponents is None)
+    if lyapunov_kwargs and not needs_exponents:
+        raise TypeError(f"linearize: unexpected keyword(s) {sorted(lyapunov_kwargs)} (they are "
+                        "only passed to node_exponents, which is not called here)")
     Lam = None
     if coupling in ("lyapunov", "modulated"):
         if lyap_matrix is None:
