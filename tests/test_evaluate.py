@@ -1,0 +1,73 @@
+"""evaluate(): one pandas row per (model, task, pruning, training, readout, seed).
+
+Small and short: hrsnn_small, a 2000-sample Lorenz-63 (generated), 200-step
+context, 50 predicted steps, runtime device with NumPy code generation.
+"""
+import numpy as np
+import pytest
+
+brian2 = pytest.importorskip("brian2")
+
+from brian2_lnp.models.network import build_model  # noqa: E402
+from brian2_lnp.tasks.evaluate import ROW_COLUMNS, evaluate  # noqa: E402
+
+SHORT = dict(n_context=200, n_predict=50, washout=20, stdp_steps=60, dt=1e-3,
+             task_kwargs={"n_samples": 2000}, seed=0)
+
+
+@pytest.fixture(autouse=True)
+def fast_runtime():
+    old = brian2.prefs.codegen.target
+    brian2.prefs.codegen.target = "numpy"
+    brian2.defaultclock.dt = 1.0 * brian2.ms
+    yield
+    brian2.prefs.codegen.target = old
+
+
+def _brute_force_sops(idx, times, t_from, conn):
+    """Seed 000 Eq. 10 by explicit loops: every spike costs its neuron's effective out-synapses."""
+    out = {}
+    for k in range(conn.n_synapses):
+        p, q = conn.pre[k], conn.post[k]
+        if conn.synapse_active[k] and conn.neuron_active[p] and conn.neuron_active[q]:
+            out[p] = out.get(p, 0) + 1
+    return sum(out.get(int(n), 0) for n, t in zip(idx, times) if t >= t_from - 1e-12)
+
+
+def test_row_columns_and_real_sops_on_a_pruned_model():
+    m = build_model("hrsnn_small", seed=2, n_inputs=30, plasticity=True)
+    conn = m.export()
+    rng = np.random.default_rng(0)
+    conn.synapse_active[rng.random(conn.n_synapses) < 0.4] = False
+    conn.neuron_active[[3, 50]] = False
+    row = evaluate(m, "lorenz63", pruning=conn, training="stdp", readout="ridge", **SHORT)
+    assert list(row.columns) == list(ROW_COLUMNS) and len(row) == 1
+    r = row.iloc[0]
+    assert r["pruning"] == "connectivity" and r["training"] == "stdp" and r["seed"] == 0
+    assert r["n_active_neurons"] == 123
+    assert r["n_effective_synapses"] == np.count_nonzero(conn.effective)
+    # SOPs from the real SpikeMonitor over the evaluation run only (after 60 STDP steps)
+    i, t = m.spike_trains()
+    t_eval = SHORT["stdp_steps"] * 0.02
+    assert r["SOPs"] == _brute_force_sops(i, t, t_eval, m.export()) > 0
+    assert r["spikes"] == np.count_nonzero(t >= t_eval - 1e-12)
+    for col in ("NRMSE", "NRMSE_persistence", "NRMSE_raw_input", "VPT"):
+        assert np.isfinite(r[col]) and r[col] >= 0
+    assert r["VPT_lyapunov"] == pytest.approx(r["VPT"] * 0.01 * 0.906)
+    assert np.isnan(r["accuracy"]) and np.isnan(r["NRMSE_closed_loop"])
+    # pruned neurons never spiked
+    assert not np.isin(i, [3, 50]).any()
+
+
+def test_evaluate_from_file_without_training_and_bad_input():
+    row = evaluate("hrsnn_small", "lorenz63", training="none", readout="ridge",
+                   codegen="numpy", **SHORT)
+    r = row.iloc[0]
+    assert r["model"] == "hrsnn_small" and r["training"] == "none" and r["pruning"] == "none"
+    assert r["N"] == 125 and r["SOPs"] > 0
+    with pytest.raises(ValueError, match="task"):
+        evaluate("hrsnn_small", "lorenz64")
+    with pytest.raises(ValueError, match="training"):
+        evaluate("hrsnn_small", "lorenz63", training="bp")
+    with pytest.raises(TypeError, match="pruning"):
+        evaluate("hrsnn_small", "lorenz63", pruning=0.5)
