@@ -71,3 +71,17 @@ def test_evaluate_from_file_without_training_and_bad_input():
         evaluate("hrsnn_small", "lorenz63", training="bp")
     with pytest.raises(TypeError, match="pruning"):
         evaluate("hrsnn_small", "lorenz63", pruning=0.5)
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_cpp_standalone_gives_the_same_row_as_runtime(tmp_path):
+    """STDP training, freezing and evaluation compiled into one standalone program
+    reproduce the runtime run exactly (same seed, same pre-generated input)."""
+    kw = dict(SHORT, training="stdp", readout="ridge")
+    rt = evaluate("hrsnn_small", "lorenz63", device="runtime", codegen="numpy", **kw).iloc[0]
+    sa = evaluate("hrsnn_small", "lorenz63", device="cpp_standalone",
+                  build_dir=str(tmp_path), **kw).iloc[0]
+    assert sa["device"] == "cpp_standalone"
+    assert sa["SOPs"] == rt["SOPs"] and sa["spikes"] == rt["spikes"]
+    assert sa["NRMSE"] == pytest.approx(rt["NRMSE"], rel=1e-9)

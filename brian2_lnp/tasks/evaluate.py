@@ -28,7 +28,7 @@ from .classification import pool_images, present_images, run_classification
 from .prediction import (DEFAULT_TAUS, SeriesEncoding, _base_seed, _now, analyse_prediction,
                          deferred_build, present_series, raw_input_baseline, run_prediction)
 from .readout import select_readout_neurons
-from .training import freeze, train_stdp
+from .training import train_stdp
 
 __all__ = ["evaluate", "PREDICTION_TASKS", "IMAGE_TASKS", "LYAPUNOV_EXPONENTS", "ROW_COLUMNS"]
 

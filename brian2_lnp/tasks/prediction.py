@@ -39,7 +39,8 @@ from .features import spike_features
 from .readout import Readout, select_readout_neurons
 
 __all__ = ["SeriesEncoding", "PredictionResult", "present_series", "step_features",
-           "run_prediction", "analyse_prediction", "deferred_build", "raw_input_baseline", "DEFAULT_TAUS"]
+           "run_prediction", "analyse_prediction", "deferred_build", "raw_input_baseline",
+           "DEFAULT_TAUS"]
 
 logger = logging.getLogger(__name__)
 

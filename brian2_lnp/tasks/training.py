@@ -29,7 +29,7 @@ import numpy as np
 from ..models.encoders import SpikeTrains
 from .prediction import _quiet_past_spikes, _seconds, present_series
 
-__all__ = ["freeze", "train_stdp", "TrainingReport"]
+__all__ = ["freeze", "is_frozen", "train_stdp", "TrainingReport"]
 
 logger = logging.getLogger(__name__)
 
