@@ -99,7 +99,7 @@ def run_demo(out="figures", model=None, N=None, seed=None, iterations=None, devi
     ax[2].set_xticks(x, small["network"])
     ax[2].set_title("Lorenz-63 one-step NRMSE")
     ax[2].legend()
-    fig.suptitle(f"brian2_lnp demo: {cfg['model']}, seed {cfg['seed']}")
+    fig.suptitle(f"brian2_lnp demo: {cfg['model']}, seed {cfg['seed']}", y=1.04)
     path = save_figure(fig, out, "demo.png")
     echo(f"wrote {out}/demo.csv, demo_history.csv, demo.json and {path} "
          f"({total:.0f} s in total)")
