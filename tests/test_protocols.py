@@ -236,3 +236,17 @@ def _seed_of(name, r=0):
                                   "B5"])
 def test_every_protocol_quick(name, tmp_path):
     _run_quick(name, tmp_path)
+
+
+def test_ambiguities_page_collects_every_section_with_links(tmp_path):
+    from brian2_lnp.protocols.ambiguities import collect_ambiguities
+    (tmp_path / "a.md").write_text("# Page A\n\nintro\n\n## Paper ambiguities and the choices "
+                                   "made\n\n* **x**: chose 1.\n\n### detail\n\ntext\n\n## Next\n\nno\n")
+    (tmp_path / "b.md").write_text("# Page B\n\nno section here\n")
+    (tmp_path / "c.md").write_text("# Page C\n\n## Paper ambiguities and the choices made\n"
+                                   "* **y**: chose 2.\n")
+    assert collect_ambiguities(str(tmp_path)) == ["a.md", "c.md"]
+    page = (tmp_path / "ambiguities.md").read_text()
+    assert "[Page A](a.md#paper-ambiguities-and-the-choices-made)" in page
+    assert "* **x**: chose 1." in page and "* **y**: chose 2." in page
+    assert "#### detail" in page and "no section here" not in page and "\nno\n" not in page
