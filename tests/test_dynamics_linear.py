@@ -270,3 +270,15 @@ def test_unknown_options_are_refused():
         linearize(conn, node_exponents=np.full(20, -5.0), n_stepz=3)
     with pytest.raises(TypeError, match="h_factor"):
         covariance(conn, node_exponents=np.full(20, -5.0), h_factor=0.1)
+
+
+def test_auto_switches_to_sampled_above_threshold(monkeypatch):
+    import importlib
+    covmod = importlib.import_module("brian2_lnp.dynamics.covariance")  # the module, not the function
+    conn = random_conn(40, 0.15, seed=4)
+    lin = linearize(conn, node_exponents=np.full(40, -10.0))
+    assert covariance(lin, method="auto").method == "exact"
+    monkeypatch.setattr(covmod, "AUTO_EXACT_MAX", 39)
+    cov = covmod.covariance(lin, method="auto", seed=0, n_samples=50)
+    assert cov.method == "sampled" and cov.matrix is None
+    assert np.all(np.isfinite(cov.edge_terms(np.sign(lin.L_edge))))
