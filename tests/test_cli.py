@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.mark.parametrize("argv", [["--help"], ["prune", "--help"], ["evaluate", "--help"],
                                   ["spectrum", "--help"], ["protocol", "--help"],
-                                  ["demo", "--help"]])
+                                  ["demo", "--help"], ["protocol", "Fig10", "--help"]])
 def test_help_everywhere(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
