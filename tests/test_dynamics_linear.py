@@ -282,3 +282,16 @@ def test_auto_switches_to_sampled_above_threshold(monkeypatch):
     cov = covmod.covariance(lin, method="auto", seed=0, n_samples=50)
     assert cov.method == "sampled" and cov.matrix is None
     assert np.all(np.isfinite(cov.edge_terms(np.sign(lin.L_edge))))
+
+
+def test_no_synapses_gives_uncoupled_covariance():
+    # A = -D: C = sigma^2 / (2 D) on the diagonal, no edges, both routes finite
+    tau = np.array([0.01, 0.02, 0.05])
+    conn = Connectivity(3, [0], [1], [1e-3], tau_m=tau, synapse_active=[False])
+    lin = linearize(conn, node_exponents=np.zeros(3))
+    assert lin.L_edge.size == 0 and lin.scale == 1.0
+    cov = covariance(lin, method="exact", sigma=2.0)
+    np.testing.assert_allclose(cov.matrix, np.diag(4.0 * tau / 2), rtol=1e-12)
+    samp = covariance(lin, method="sampled", sigma=2.0, seed=1, n_samples=2000)
+    assert samp.edge_terms(np.zeros(0)).size == 0
+    np.testing.assert_allclose(samp.diag, 4.0 * tau / 2, rtol=0.15)
