@@ -26,6 +26,8 @@ _LAZY = {
     "use_device": "models", "NetworkSpec": "models",
     "prune": "pruning", "noise_prune": "pruning", "centrality_prune": "pruning",
     "delocalize": "pruning", "optimize_timescales": "pruning",
+    "spiking_lyapunov": "models", "rate_lyapunov": "dynamics", "lyapunov_spectrum": "dynamics",
+    "covariance": "dynamics", "lyapunov_matrix": "dynamics", "linearize": "dynamics",
 }
 
 __all__ = ["Connectivity", "ConnectivityFileError", "__version__", *_SUBPACKAGES, *_LAZY]

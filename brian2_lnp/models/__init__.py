@@ -10,6 +10,7 @@ from .encoders import SpikeTrains, encode_images, encode_timeseries, poisson_spi
 from .distributions import Distribution
 from .generate import (cluster_tau_distributions, draw_stdp_params, generate_network, grid_positions,
                        grid_shape, tau_m_from_quantiles, tau_m_groups)
+from .lyapunov_spiking import SpikingLyapunovResult, spiking_lyapunov
 from .network import CHRSNN, HRSNN, ApplyError, SpikingNetwork, build_model
 from .spec import NetworkSpec
 
@@ -18,5 +19,6 @@ __all__ = ["ModelConfig", "ModelConfigError", "load_model", "model_path", "parse
            "NetworkSpec", "generate_network", "draw_stdp_params", "tau_m_from_quantiles",
            "tau_m_groups", "cluster_tau_distributions", "grid_shape", "grid_positions",
            "SpikingNetwork", "build_model", "HRSNN", "CHRSNN", "ApplyError",
+           "spiking_lyapunov", "SpikingLyapunovResult",
            "use_device", "DeviceUnavailableError",
            "encode_timeseries", "encode_images", "poisson_spike_trains", "SpikeTrains"]
