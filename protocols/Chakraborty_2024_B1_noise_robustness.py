@@ -49,7 +49,6 @@ def build_parser():
 def robustness_unit(model, N, seed, source_file, method, stdp_steps, n_context, n_test,
                     washout):
     """Build, prune (write in), STDP-train and measure NRMSE vs SNR for one network."""
-    import brian2 as b2
 
     from brian2_lnp.datasets import lorenz63
     from brian2_lnp.models.network import build_model

@@ -3,7 +3,6 @@
 The default run does one protocol --quick run (Fig. 3(a,b), LNP side, one
 repeat); every protocol's full --quick run is marked slow.
 """
-import importlib
 import json
 import os
 import struct
@@ -240,8 +239,9 @@ def test_every_protocol_quick(name, tmp_path):
 
 def test_ambiguities_page_collects_every_section_with_links(tmp_path):
     from brian2_lnp.protocols.ambiguities import collect_ambiguities
-    (tmp_path / "a.md").write_text("# Page A\n\nintro\n\n## Paper ambiguities and the choices "
-                                   "made\n\n* **x**: chose 1.\n\n### detail\n\ntext\n\n## Next\n\nno\n")
+    (tmp_path / "a.md").write_text(
+        "# Page A\n\nintro\n\n## Paper ambiguities and the choices made\n\n"
+        "* **x**: chose 1.\n\n### detail\n\ntext\n\n## Next\n\nno\n")
     (tmp_path / "b.md").write_text("# Page B\n\nno section here\n")
     (tmp_path / "c.md").write_text("# Page C\n\n## Paper ambiguities and the choices made\n"
                                    "* **y**: chose 2.\n")
