@@ -11,7 +11,7 @@ brian2 = pytest.importorskip("brian2")
 from brian2_lnp.models.network import build_model  # noqa: E402
 from brian2_lnp.tasks.evaluate import ROW_COLUMNS, evaluate  # noqa: E402
 
-SHORT = dict(n_context=200, n_predict=50, washout=20, stdp_steps=60, dt=1e-3,
+SHORT = dict(n_context=200, n_predict=50, washout=20, stdp_steps=60, dt=1e-3, r_max=400.0,
              task_kwargs={"n_samples": 2000}, seed=0)
 
 

@@ -69,11 +69,11 @@ def _setup_device(device, directory, codegen):
 def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="stdp",
              readout="ridge", device="runtime", seed=0, closed_loop=False, n_context=500,
              n_predict=100, n_windows=1, washout=50, split="test", step=0.02, dt=1e-4,
-             channels_per_dim=10, coding="population", r_max=200.0, taus=DEFAULT_TAUS,
+             channels_per_dim=10, coding="population", r_max=1600.0, taus=DEFAULT_TAUS,
              readout_fraction=0.1, stdp_steps=500, n_train_images=500, n_test_images=200,
              pool=1, image_max_rate=100.0, presentation=0.1, silence=0.1, task_kwargs=None,
              prune_kwargs=None, model_overrides=None, build_dir=None, raw_baseline_lags=1,
-             codegen=None):
+             codegen=None, return_details=False):
     """Run a model on a task and return one pandas row.
 
     Parameters
@@ -106,7 +106,10 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     step, dt : float
         Presentation time of one series step and simulation step (second).
     channels_per_dim, coding, r_max, taus, readout_fraction
-        Encoding and features (:class:`SeriesEncoding`).
+        Encoding and features (:class:`SeriesEncoding`). ``r_max`` (Hz, peak
+        rate of a channel) default 1600: the best of 800 / 1600 / 3200 on the
+        Lorenz-63 validation split with N=1000 (benchmarks/acceptance_lorenz.py);
+        it must not exceed 1/dt.
     stdp_steps : int
         Training steps presented with STDP on.
     n_train_images, n_test_images, pool, image_max_rate, presentation, silence
@@ -119,6 +122,9 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
         Past values used by the raw-input readout baseline.
     codegen : {"cython", "numpy"}, optional
         Runtime code generation (default: Cython when a compiler works).
+    return_details : bool
+        Also return the protocol result (PredictionResult or
+        ClassificationResult) and the model: ``(row, result, model)``.
 
     Returns
     -------
@@ -253,7 +259,8 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     row["spikes"] = int(sel.sum())
     row["eval_time_s"] = float(eval_dur)
     row["wall_s"] = time.perf_counter() - wall0
-    return pd.DataFrame([row], columns=list(ROW_COLUMNS))
+    out = pd.DataFrame([row], columns=list(ROW_COLUMNS))
+    return (out, res, model) if return_details else out
 
 
 def _image_training_input(model, X, presentation, silence, max_rate, max_int, seed):
