@@ -81,7 +81,7 @@ class RobustnessResult:
 
 def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, readout="ridge",
                      washout=50, taus=DEFAULT_TAUS, readout_fraction=0.1, readout_neurons=None,
-                     std=None, seed=None, readout_kwargs=None):
+                     std=None, seed=None, readout_kwargs=None, before=None):
     """RMSE of the one-step forecast vs input SNR, with a readout trained on clean input.
 
     Parameters
@@ -100,6 +100,9 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
     std : array (d,), optional
         Normalisation of ``nrmse`` (default 1).
     seed : None, int or Generator
+    before : callable, optional
+        ``before(model)`` runs first, in the same run / standalone program
+        (e.g. ``lambda m: train_stdp(m, train[:500], encoding=enc)``).
 
     Returns
     -------
@@ -123,6 +126,8 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
         segments.append(("noisy", s, add_noise_snr(T, s, seed=child_seed(base, "noise", k))))
     starts = []
     with deferred_build(model):
+        if before is not None:
+            before(model)
         t = _now(model)
         for k, (_, _, X) in enumerate(segments):
             starts.append(present_series(model, X, encoding, t_start=t,
