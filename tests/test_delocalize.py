@@ -212,3 +212,16 @@ def test_candidate_window_grows_past_saturated_hubs():
         deg[u] += 1
         deg[v] += 1
         cands.discard((u, v))
+
+
+def test_disconnected_graph_adds_within_components():
+    # two disjoint random components: a 2-hop neighbourhood never crosses between them
+    a = _random_conn(N=20, S=60, seed=11)
+    b = _random_conn(N=20, S=60, seed=12)
+    conn = Connectivity(40, np.concatenate([a.pre, b.pre + 20]),
+                        np.concatenate([a.post, b.post + 20]), np.concatenate([a.w, b.w]),
+                        types=np.concatenate([a.types, b.types]))
+    out, rep = delocalize(conn, 15, seed=0)
+    assert rep.n_added == 15
+    for u, v in zip(rep.added_pre, rep.added_post):
+        assert (u < 20) == (v < 20)
