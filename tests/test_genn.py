@@ -116,3 +116,17 @@ def test_parallel_synapses_rejected_for_genn(tmp_path):
     c = net.export()
     with pytest.raises(ApplyError, match="same pair"):
         net.apply(c.add_synapses(c.pre[:1], c.post[:1], c.w[:1]))
+
+
+def test_compiling_without_genn_is_a_clear_error(monkeypatch):
+    import shutil
+
+    import brian2
+
+    from brian2_lnp.models.devices import DeviceUnavailableError
+
+    if shutil.which("genn-buildmodel.sh") or brian2.prefs["devices.genn.path"]:
+        pytest.skip("GeNN is installed here")
+    monkeypatch.delenv("GENN_PATH", raising=False)
+    with pytest.raises(DeviceUnavailableError, match="GENN_PATH"):
+        use_device("genn")
