@@ -58,14 +58,16 @@ from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
 from .linear import LinearNetwork, UnstableNetworkError, linearize
 
-__all__ = ["Covariance", "covariance", "AUTO_EXACT_MAX", "scheme_stationary_covariance"]
+__all__ = ["Covariance", "covariance", "AUTO_EXACT_MAX", "SAMPLED_OPTIONS",
+           "scheme_stationary_covariance"]
 
 logger = logging.getLogger(__name__)
 
 #: ``method="auto"`` uses ``exact`` up to this many active neurons, ``sampled`` above
 AUTO_EXACT_MAX = 1000
 
-_SAMPLED_KEYS = ("n_chains", "n_groups", "q", "sweeps", "burn_in", "record_every")
+#: keyword options of the sampled route (besides n_samples)
+SAMPLED_OPTIONS = ("n_chains", "n_groups", "q", "sweeps", "burn_in", "record_every")
 
 
 @dataclass
@@ -277,7 +279,7 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
     if "h_factor" in kwargs:
         raise TypeError("h_factor: no longer an option; the sampled route uses an implicit "
                         "(Cayley) step whose size is set by q (Jacobi contraction, default 0.25)")
-    sampled_kw = {key: kwargs.pop(key) for key in _SAMPLED_KEYS if key in kwargs}
+    sampled_kw = {key: kwargs.pop(key) for key in SAMPLED_OPTIONS if key in kwargs}
     if isinstance(conn_or_lin, LinearNetwork):
         if kwargs:
             raise TypeError(f"covariance: linearize options {sorted(kwargs)} given with a "

@@ -24,6 +24,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from ..dynamics.covariance import SAMPLED_OPTIONS
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
 from .report import NoisePruneReport
@@ -34,7 +35,7 @@ __all__ = ["noise_prune", "COVARIANCE_KEYS"]
 logger = logging.getLogger(__name__)
 
 #: keyword arguments of noise_prune passed to covariance() rather than linearize()
-COVARIANCE_KEYS = ("n_samples", "n_chains", "n_groups", "h_factor", "burn_in", "record_every")
+COVARIANCE_KEYS = ("n_samples",) + SAMPLED_OPTIONS
 
 #: covariance error in the spectral report is computed only up to this many active
 #: neurons (it costs a second dense Lyapunov solve, O(n^3))
@@ -88,8 +89,7 @@ def noise_prune(conn, density=None, *, rho=None, coupling="lyapunov", covariance
     **kw
         ``linear_network=`` a precomputed LinearNetwork of ``conn`` (skips
         linearize); ``spectral_k=`` (default 10); the sampled-covariance
-        options ``n_samples, n_chains, n_groups, h_factor, burn_in,
-        record_every``; everything else goes to ``linearize`` (``margin``,
+        options ``n_samples`` and ``dynamics.covariance.SAMPLED_OPTIONS``; everything else goes to ``linearize`` (``margin``,
         ``eps``, ``w_scale``, ``gain``, ``lyap_matrix``, node-exponent options).
 
     Returns
