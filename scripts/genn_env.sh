@@ -13,4 +13,7 @@ fi
 "$VENV/bin/pip" install -q --disable-pip-version-check "brian2==2.5.4" "numpy<2" "brian2genn>=1.7" \
     scipy pyyaml pytest cython
 "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e .
-exec "$VENV/bin/python" -m pytest -q -m genn -p no:cacheprovider tests "$@"
+# test_genn: code generation of HRSNN/CHRSNN (plain, pruned + extended, compacted).
+# The Brian2-layer tests run here too, proving the lowest supported brian2 (2.5.4).
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "not slow" \
+    tests/test_genn.py tests/test_network.py tests/test_encoders.py tests/test_sops.py "$@"

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from brian2_lnp.graph import Connectivity
-from brian2_lnp.metrics.sops import effective_out_degree, sop_ratio, sops
+from brian2_lnp.metrics.sops import effective_out_degree, sops
 
 
 def tiny():
@@ -51,9 +51,3 @@ def test_bad_counts():
     with pytest.raises(ValueError, match="spike_counts"):
         sops([1.5, 0, 0, 0], tiny())
 
-
-def test_sop_ratio():
-    assert sop_ratio(25, 100) == 0.25
-    assert np.isnan(sop_ratio(0, 0))
-    with pytest.raises(ValueError, match="sops_pruned"):
-        sop_ratio(-1, 10)

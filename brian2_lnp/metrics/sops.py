@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["sops", "sop_ratio", "effective_out_degree"]
+__all__ = ["sops", "effective_out_degree"]
 
 
 def effective_out_degree(conn):
@@ -66,22 +66,3 @@ def sops(spike_counts, conn):
         raise ValueError("spike_counts: entries must be non-negative integers")
     counts = counts.astype(np.int64)
     return int(np.dot(counts, effective_out_degree(conn)))
-
-
-def sop_ratio(sops_pruned, sops_reference):
-    """Ratio of two SOP counts (pruned / unpruned), as reported in seed 000.
-
-    Parameters
-    ----------
-    sops_pruned, sops_reference : int
-
-    Returns
-    -------
-    float
-        ``sops_pruned / sops_reference``; ``nan`` when the reference is 0.
-    """
-    if sops_pruned < 0 or sops_reference < 0:
-        raise ValueError("sops_pruned, sops_reference: must be >= 0")
-    if sops_reference == 0:
-        return float("nan")
-    return float(sops_pruned) / float(sops_reference)
