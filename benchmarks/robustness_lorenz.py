@@ -11,6 +11,7 @@ then frozen; encoding as in benchmarks/acceptance_lorenz.py.
 import argparse
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -37,7 +38,8 @@ def main(argv=None):
     p.add_argument("--N", type=int, default=1000)
     p.add_argument("--dt", type=float, default=1e-4)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--build-dir", default=os.path.join(HERE, ".build_robustness"))
+    p.add_argument("--build-dir", default=os.path.join(tempfile.gettempdir(),
+                                                     "brian2_lnp_robustness_build"))
     args = p.parse_args(argv)
     t0 = time.time()
     use_device("cpp_standalone", directory=args.build_dir)
