@@ -72,6 +72,7 @@ def run(settings):
             ax.set_ylabel(ylab)
             ax.set_title(task)
     axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
     files.append(save_figure(fig, settings, "Table2_prediction.png"))
     return {"files": files, "summary": summary, "data": df}
 
