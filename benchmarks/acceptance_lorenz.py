@@ -44,11 +44,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def run(split, r_max, args, build_dir):
-    row, res, _ = evaluate("hrsnn", "lorenz63", N=args.N, training=args.training, readout=args.readout,
-                   device=args.device, seed=args.seed, split=split, n_windows=args.windows,
-                   r_max=r_max, dt=args.dt, step=args.step, build_dir=build_dir,
-                   codegen=None, coding=args.coding, taus=tuple(args.taus), readout_fraction=args.fraction,
-                   return_details=True)
+    row, res, _ = evaluate(
+        "hrsnn", "lorenz63", N=args.N, training=args.training, readout=args.readout,
+        device=args.device, seed=args.seed, split=split, n_windows=args.windows, r_max=r_max,
+        dt=args.dt, step=args.step, build_dir=build_dir, codegen=None, coding=args.coding,
+        taus=tuple(args.taus), readout_fraction=args.fraction, return_details=True)
     row["split"] = split
     # per-window one-step NRMSE (network and persistence), to see where errors come from
     from brian2_lnp.metrics import nrmse
@@ -92,7 +92,8 @@ def main(argv=None):
     logging.basicConfig(level=logging.WARNING)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 40)
-    cols = ["split", "coding", "r_max", "taus", "fraction", "training", "readout", "SOPs", "spikes", "NRMSE", "VPT",
+    cols = ["split", "coding", "r_max", "taus", "fraction", "training", "readout", "SOPs",
+            "spikes", "NRMSE", "VPT",
             "VPT_lyapunov", "NRMSE_persistence", "VPT_persistence", "NRMSE_raw_input",
             "NRMSE_raw_input_5", "wall_s"]
     r_max = args.r_max
