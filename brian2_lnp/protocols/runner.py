@@ -262,7 +262,10 @@ def run_tasks(tasks, directory=None, *, n_jobs=1, scheduler=None, resume=True, p
                 bar.update(1)
         else:
             from joblib import Parallel, delayed
-            par = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            try:  # joblib >= 1.4: store each result as soon as it is done
+                par = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            except (TypeError, ValueError):  # older joblib: all results at the end
+                par = Parallel(n_jobs=n_jobs)
             gen = par(delayed(_run_keyed)(i, t.function, t.kwargs) for i, t in enumerate(todo))
             for i, out, sec in gen:
                 store(todo[i], out, sec)
