@@ -20,6 +20,8 @@ def reinit_brian2_device():
     brian2.device.activate()
     brian2.set_device("runtime")
     brian2.start_scope()
+    # tests (and task functions) may change the global time step; start each test from Brian2's
+    brian2.defaultclock.dt = 0.1 * brian2.ms
     yield
     brian2.device.reinit()
     brian2.device.activate()
