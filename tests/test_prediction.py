@@ -14,7 +14,7 @@ brian2 = pytest.importorskip("brian2")
 
 from brian2_lnp.models.network import build_model  # noqa: E402
 from brian2_lnp.tasks.prediction import (SeriesEncoding, raw_input_baseline,  # noqa: E402
-                                         run_prediction)
+                                         run_prediction, step_features)
 from brian2_lnp.tasks.robustness import (add_noise_snr, measured_snr_db,  # noqa: E402
                                          noise_robustness)
 
@@ -58,6 +58,32 @@ def test_encoding_errors_name_the_parameter():
         SeriesEncoding.fit(np.zeros((5, 1)), n_channels=2, dt=1e-3, r_max=5000.0)
     with pytest.raises(ValueError, match="coding"):
         SeriesEncoding.fit(np.zeros((5, 1)), n_channels=2, coding="latency")
+
+
+class _Spikes:
+    """Stands in for a model: only spike_trains() is used by step_features."""
+
+    def __init__(self, i, t):
+        self.i, self.t = np.asarray(i), np.asarray(t, dtype=float)
+
+    def spike_trains(self):
+        return self.i, self.t
+
+
+def test_step_features_by_hand_and_floor():
+    # neuron 0 spikes at 5 ms and 12 ms; neuron 1 once at 1 ms
+    m = _Spikes([1, 0, 0], [0.001, 0.005, 0.012])
+    F = step_features(m, [0, 1], t_start=0.0, n_steps=3, step=0.01, taus=(0.01,), dt=1e-3)
+    ends = np.array([0.01, 0.02, 0.03]) - 0.0005
+    f0 = [np.exp(-(ends[0] - 0.005) / 0.01),
+          np.exp(-(ends[1] - 0.005) / 0.01) + np.exp(-(ends[1] - 0.012) / 0.01),
+          np.exp(-(ends[2] - 0.005) / 0.01) + np.exp(-(ends[2] - 0.012) / 0.01)]
+    np.testing.assert_allclose(F[:, 0], f0)
+    np.testing.assert_allclose(F[:, 1], np.exp(-(ends - 0.001) / 0.01))
+    # a spike long ago leaves a trace below the floor: exactly 0, not 1e-30
+    far = step_features(_Spikes([0], [0.0]), [0], t_start=1.0, n_steps=2, step=0.01,
+                        taus=(0.01,), dt=1e-3)
+    assert (far == 0.0).all()
 
 
 # ----------------------------------------------------------------------------- protocol

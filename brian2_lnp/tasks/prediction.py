@@ -254,7 +254,8 @@ def present_series(model, X, encoding, t_start=None, seed=None, run=True):
     return t0
 
 
-def step_features(model, neurons, t_start, n_steps, step, taus=DEFAULT_TAUS, dt=1e-4):
+def step_features(model, neurons, t_start, n_steps, step, taus=DEFAULT_TAUS, dt=1e-4,
+                  floor=1e-6):
     """Readout features at the end of each presented step.
 
     Parameters
@@ -273,6 +274,9 @@ def step_features(model, neurons, t_start, n_steps, step, taus=DEFAULT_TAUS, dt=
     dt : float
         Simulation step (second): features are read at ``end - dt/2`` so a
         spike in the first time step of the next step is not counted.
+    floor : float
+        Filter values below this are set to 0 (numerical hygiene for the
+        readout's standardisation; see the comment in the code).
 
     Returns
     -------
@@ -280,8 +284,14 @@ def step_features(model, neurons, t_start, n_steps, step, taus=DEFAULT_TAUS, dt=
     """
     i, t = model.spike_trains()
     ts = t_start + (np.arange(n_steps) + 1) * step - 0.5 * dt
-    return np.hstack([spike_features(i, t, np.asarray(neurons), ts, method="exp", tau=tau)
-                      for tau in taus])
+    F = np.hstack([spike_features(i, t, np.asarray(neurons), ts, method="exp", tau=tau)
+                   for tau in taus])
+    # A trace below floor (last spike more than ~14 tau ago) is set to exactly 0.
+    # Otherwise a neuron silent through a readout's fitting window leaves a column
+    # of values like 1e-30 whose tiny variance the readout's standardisation divides
+    # by, and the first spike after the window becomes a 1e30-sized input.
+    F[F < floor] = 0.0
+    return F
 
 
 # --------------------------------------------------------------------------- results
