@@ -565,6 +565,18 @@ def _read(src):
         path = os.fspath(src)
         if not os.path.exists(path) and os.sep not in path and not path.endswith((".yaml", ".yml")):
             path = model_path(path)
+        elif not os.path.exists(path):
+            # "models/hrsnn.yaml" as written in the docs, from outside the checkout:
+            # the same relative path under the repository root is the shipped file
+            in_repo = os.path.join(os.path.dirname(MODELS_DIR), path)
+            if not os.path.isabs(path) and os.path.exists(in_repo):
+                logger.info("model file %s not found here; using %s", path, in_repo)
+                path = in_repo
+            else:
+                raise FileNotFoundError(
+                    f"path_or_dict: no model file {path!r} (working directory "
+                    f"{os.getcwd()}); give an existing path or a model name such as "
+                    f"'hrsnn' (looked up in {_model_dirs()})")
         import yaml
         try:
             with open(path) as fh:
