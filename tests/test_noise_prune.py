@@ -257,3 +257,14 @@ def test_sample_keep_pairs_share_one_draw():
     keep = sample_keep(p, np.random.default_rng(0), pairs)
     np.testing.assert_array_equal(keep[:m], keep[m:])
     assert 0.35 < keep[:m].mean() < 0.65
+
+
+def test_same_seed_same_pruning_when_node_exponents_are_computed_inside():
+    # no node_exponents given: the Lyapunov coupling computes them from a rate
+    # surrogate whose random inputs must follow the call's seed
+    from brian2_lnp.models import generate_network
+    conn = generate_network("hrsnn_small", seed=3).conn
+    opts = dict(density=0.7, n_steps=60, transient=20, k=5)
+    a, _ = noise_prune(conn, seed=11, **opts)
+    b, _ = noise_prune(conn, seed=11, **opts)
+    assert a == b

@@ -129,6 +129,11 @@ def noise_prune(conn, density=None, *, rho=None, coupling="lyapunov", covariance
     cov_rng, keep_rng = (np.random.default_rng(x) for x in rng.integers(2**63, size=2))
 
     if lin is None:
+        if (node_exponents is None and coupling in ("lyapunov", "modulated")
+                and "lyap_matrix" not in kw and "seed" not in kw):
+            # the rate-surrogate inputs behind the node exponents come from this
+            # call's seed too, so the same seed gives the same pruning
+            kw["seed"] = int(rng.integers(2**63))
         lin = linearize(conn, coupling=coupling, node_exponents=node_exponents, **kw)
     elif kw:
         raise TypeError(f"noise_prune: linearize options {sorted(kw)} given together with "
