@@ -5,5 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 PY=${PYTHON:-python3}
+# one BLAS thread per process: the suite runs joblib workers and is CPU-bound on 2 cores,
+# where oversubscribed OpenBLAS threads slowed small QR factorisations by 100x
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 $PY -m pytest -q "$@"
 bash scripts/genn_env.sh
