@@ -18,11 +18,12 @@ from brian2_lnp.tasks.classification import (image_features, pool_images,  # noq
 
 @pytest.fixture(autouse=True)
 def fast_runtime():
-    old = brian2.prefs.codegen.target
+    old, old_dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
     brian2.prefs.codegen.target = "numpy"
     brian2.defaultclock.dt = 1.0 * brian2.ms
     yield
     brian2.prefs.codegen.target = old
+    brian2.defaultclock.dt = old_dt  # leave the clock as we found it for other tests
 
 
 def test_pool_images_by_hand():

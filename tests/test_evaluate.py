@@ -17,11 +17,12 @@ SHORT = dict(n_context=200, n_predict=50, washout=20, stdp_steps=60, dt=1e-3, r_
 
 @pytest.fixture(autouse=True)
 def fast_runtime():
-    old = brian2.prefs.codegen.target
+    old, old_dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
     brian2.prefs.codegen.target = "numpy"
     brian2.defaultclock.dt = 1.0 * brian2.ms
     yield
     brian2.prefs.codegen.target = old
+    brian2.defaultclock.dt = old_dt  # leave the clock as we found it for other tests
 
 
 def _brute_force_sops(idx, times, t_from, conn):

@@ -15,11 +15,12 @@ from brian2_lnp.tasks.training import freeze, is_frozen, train_stdp  # noqa: E40
 
 @pytest.fixture(autouse=True)
 def fast_runtime():
-    old = brian2.prefs.codegen.target
+    old, old_dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
     brian2.prefs.codegen.target = "numpy"
     brian2.defaultclock.dt = 0.5 * brian2.ms
     yield
     brian2.prefs.codegen.target = old
+    brian2.defaultclock.dt = old_dt  # leave the clock as we found it for other tests
 
 
 def _drive(seed, duration=0.2, rate=60.0, n=10):
