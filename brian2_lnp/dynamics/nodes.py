@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from ..random import child_seed
 from ..validation import check_int, check_range
 from .rate import RateNetwork
-from .spectrum import kaplan_yorke_dimension, lyapunov_spectrum
+from .spectrum import ExponentsArray, kaplan_yorke_dimension, lyapunov_spectrum
 
 __all__ = ["RateLyapunovResult", "rate_lyapunov", "node_exponents", "lyapunov_matrix",
            "per_node_exponents", "DEFAULT_K"]
@@ -50,7 +50,7 @@ def per_node_exponents(exponents, q2_mean):
 
 
 @dataclass
-class RateLyapunovResult:
+class RateLyapunovResult(ExponentsArray):
     """Lyapunov analysis of a Connectivity's rate surrogate.
 
     Attributes
@@ -81,18 +81,6 @@ class RateLyapunovResult:
     neuron_index: np.ndarray
     info: dict = field(default_factory=dict)
 
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.exponents, dtype=dtype)
-
-    def __len__(self):
-        return len(self.exponents)
-
-    def __getitem__(self, item):
-        return self.exponents[item]
-
-    @property
-    def max(self):
-        return float(self.exponents[0])
 
 
 def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batch=1,

@@ -49,8 +49,29 @@ def kaplan_yorke_dimension(exponents):
     return float(j + csum[j - 1] / abs(lam[j]))
 
 
+class ExponentsArray:
+    """Mixin: a result that behaves like its array ``self.exponents`` (descending)."""
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.exponents, dtype=dtype)
+
+    def __len__(self):
+        return len(self.exponents)
+
+    def __getitem__(self, item):
+        return self.exponents[item]
+
+    def __iter__(self):
+        return iter(self.exponents)
+
+    @property
+    def max(self):
+        """The largest exponent."""
+        return float(self.exponents[0])
+
+
 @dataclass
-class LyapunovResult:
+class LyapunovResult(ExponentsArray):
     """Result of :func:`lyapunov_spectrum`.
 
     Behaves like the 1-D array of exponents (``np.asarray(res)``, ``res[0]``,
@@ -84,23 +105,6 @@ class LyapunovResult:
     qr_every: int
     transient: int
     info: dict = field(default_factory=dict)
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.exponents, dtype=dtype)
-
-    def __len__(self):
-        return len(self.exponents)
-
-    def __getitem__(self, item):
-        return self.exponents[item]
-
-    def __iter__(self):
-        return iter(self.exponents)
-
-    @property
-    def max(self):
-        """The largest exponent."""
-        return float(self.exponents[0])
 
     @property
     def stderr(self):
