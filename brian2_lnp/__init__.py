@@ -26,6 +26,7 @@ _LAZY = {
     "use_device": "models", "NetworkSpec": "models",
     "prune": "pruning", "noise_prune": "pruning", "centrality_prune": "pruning",
     "delocalize": "pruning", "optimize_timescales": "pruning",
+    "evaluate": "tasks",
     "spiking_lyapunov": "models", "rate_lyapunov": "dynamics", "lyapunov_spectrum": "dynamics",
     "covariance": "dynamics", "lyapunov_matrix": "dynamics", "linearize": "dynamics",
 }
