@@ -77,3 +77,11 @@ def test_training_errors_name_the_problem():
     m2 = _model()
     with pytest.raises(ValueError, match="duration"):
         train_stdp(m2, (np.array([0]), np.array([0.0])))
+
+
+def test_compact_keeps_a_frozen_model_frozen():
+    m = _model()
+    freeze(m)
+    small = m.compact()
+    assert is_frozen(small)
+    assert np.all(np.asarray(small.synapses.plastic[:]) == 0)

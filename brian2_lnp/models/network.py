@@ -220,6 +220,7 @@ class SpikingNetwork:
         _check_spec(spec)
         self.spec = spec
         self.plasticity = bool(plasticity)
+        self._frozen = False
         self._device = b2.get_device()
         self.device_name = current_device_name()
         # One clock for all objects: Brian2GeNN refuses several clocks, and a
@@ -642,6 +643,37 @@ class SpikingNetwork:
         return _sops(self.spike_counts(), self.export())
 
     # ------------------------------------------------------------------ compaction
+    @property
+    def frozen(self):
+        """True when the recurrent weights cannot change during a run."""
+        return (not self.plasticity) or self._frozen
+
+    def freeze(self, frozen=True):
+        """Switch STDP off (``frozen=True``) or back on for the plastic synapses.
+
+        Weights then stay exactly as they are through a run; :meth:`compact`
+        keeps the setting.
+
+        Raises
+        ------
+        ValueError
+            Unfreezing a model built with ``plasticity=False`` (it has no STDP).
+        RuntimeError
+            On a standalone device after its program ran.
+        """
+        if not self.plasticity:
+            if frozen:
+                return  # static synapse model: already frozen
+            raise ValueError("frozen: the model was built with plasticity=False and has no "
+                             "STDP to switch on; build it with plasticity=True")
+        if self._standalone_ran():
+            raise RuntimeError("freeze: the standalone program already ran; build a new model")
+        n = self.n_synapses
+        if n:
+            plastic = self.stdp_parameters()["plastic"].astype(float)
+            self.synapses.plastic[:n] = 0.0 if frozen else plastic[:n]
+        self._frozen = bool(frozen)
+
     def compact(self, **kwargs):
         """New, smaller Brian2 objects with only active neurons and effective synapses.
 
@@ -690,6 +722,8 @@ class SpikingNetwork:
         net = SpikingNetwork(new_spec, **opts)
         if self.inputs is not None and self._input_mode == "explicit":
             net.set_input(self._input_i, self._input_t)
+        if self.frozen and net.plasticity:
+            net.freeze(True)
         net.neuron_index = neuron_index
         net.synapse_index = synapse_index
         return net

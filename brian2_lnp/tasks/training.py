@@ -35,37 +35,13 @@ logger = logging.getLogger(__name__)
 
 
 def freeze(model, frozen=True):
-    """Switch STDP off (``frozen=True``) or back on for the model's plastic synapses.
-
-    Parameters
-    ----------
-    model : SpikingNetwork
-    frozen : bool
-
-    Raises
-    ------
-    ValueError
-        Unfreezing a model built with ``plasticity=False`` (it has no STDP).
-    RuntimeError
-        On a standalone device after its program ran.
-    """
-    if not model.plasticity:
-        if frozen:
-            return  # static synapse model: already frozen
-        raise ValueError("frozen: the model was built with plasticity=False and has no STDP "
-                         "to switch on; build it with plasticity=True")
-    if model._standalone_ran():
-        raise RuntimeError("freeze: the standalone program already ran; build a new model")
-    plastic = model.stdp_parameters()["plastic"].astype(float)
-    n = model.n_synapses
-    if n:
-        model.synapses.plastic[:n] = 0.0 if frozen else plastic[:n]
-    model._lnp_frozen = bool(frozen)
+    """Switch STDP off (``frozen=True``) or back on: :meth:`SpikingNetwork.freeze`."""
+    model.freeze(frozen)
 
 
 def is_frozen(model):
     """True when the model's weights cannot change during a run."""
-    return (not model.plasticity) or bool(getattr(model, "_lnp_frozen", False))
+    return model.frozen
 
 
 @dataclasses.dataclass
