@@ -41,6 +41,7 @@ import pandas as pd
 from ..graph import Connectivity
 from ..random import as_generator, child_seed
 from ..validation import check_int, check_range
+from .report import to_jsonable
 from .timescales import surrogate_kwargs
 
 __all__ = ["prune", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per_rate",
@@ -174,30 +175,6 @@ def _default_lambda_max(conn, *, seed, **lyap_kwargs):
     return float(rate_lyapunov(conn, seed=seed, **surrogate_kwargs(conn, kw)).exponents[0])
 
 
-def _to_jsonable(value):
-    """NumPy scalars/arrays, tuples, dataclasses and NaN -> plain JSON-able Python."""
-    import dataclasses
-    import math
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_to_jsonable(v) for v in value.tolist()]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, (str, int)) or value is None:
-        return value
-    return repr(value)
-
-
 def _report_dict(report):
     if report is None:
         return {}
@@ -207,7 +184,7 @@ def _report_dict(report):
         d = report
     else:
         d = {"report": repr(report)}
-    return _to_jsonable(d)
+    return to_jsonable(d)
 
 
 # ---------------------------------------------------------------------- checkpoint IO
@@ -241,7 +218,7 @@ def _history_frame(rows):
 
 def _jsonable_config(cfg):
     # round-trip through JSON so that a loaded config compares equal to a fresh one
-    return json.loads(json.dumps(_to_jsonable(cfg), sort_keys=True))
+    return json.loads(json.dumps(to_jsonable(cfg), sort_keys=True))
 
 
 # ---------------------------------------------------------------------- driver
@@ -478,7 +455,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
               "config": config, "base_seed": base_seed, "completed": int(k),
               "conn_file": name, "history": rows, "reports": reports}
         _atomic_write_text(os.path.join(checkpoint_dir, "state.json"),
-                           json.dumps(_jsonable_rows(st), allow_nan=True))
+                           json.dumps(to_jsonable(st), allow_nan=True))
         _atomic_write_text(os.path.join(checkpoint_dir, "history.csv"),
                            _history_frame(rows).to_csv(index=False))
         # only now is the previous network file unreferenced
@@ -558,7 +535,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
                 st["final"] = {"iterations": iterations, "file": "final.npz", "row": extra[0],
                                "reports": reports[n_rep:]}
                 _atomic_write_text(os.path.join(checkpoint_dir, "state.json"),
-                                   json.dumps(_jsonable_rows(st), allow_nan=True))
+                                   json.dumps(to_jsonable(st), allow_nan=True))
                 _atomic_write_text(os.path.join(checkpoint_dir, "history.csv"),
                                    _history_frame(rows + extra).to_csv(index=False))
         res = result(conn_f, False, "", extra)
@@ -569,4 +546,3 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
     return res
 
 
-_jsonable_rows = _to_jsonable

@@ -37,7 +37,9 @@ def to_jsonable(value):
     if isinstance(value, (float, np.floating)):
         v = float(value)
         return None if not math.isfinite(v) else v
-    return value
+    if isinstance(value, (str, int)) or value is None:
+        return value
+    return repr(value)  # anything else: readable, and never breaks json.dumps
 
 
 @dataclass
