@@ -544,5 +544,3 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
     if model is not None:
         model.apply(res.connectivity)
     return res
-
-
