@@ -18,7 +18,8 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-_SUBPACKAGES = ("graph", "dynamics", "pruning", "models", "tasks", "datasets", "metrics")
+_SUBPACKAGES = ("graph", "dynamics", "pruning", "models", "tasks", "datasets", "metrics",
+                "protocols")
 #: top-level name -> sub-module that defines it
 _LAZY = {
     "build_model": "models", "HRSNN": "models", "CHRSNN": "models",
@@ -27,6 +28,7 @@ _LAZY = {
     "prune": "pruning", "noise_prune": "pruning", "centrality_prune": "pruning",
     "delocalize": "pruning", "optimize_timescales": "pruning",
     "evaluate": "tasks",
+    "run_demo": "protocols", "run_tasks": "protocols", "load_protocol": "protocols",
     "spiking_lyapunov": "models", "rate_lyapunov": "dynamics", "lyapunov_spectrum": "dynamics",
     "covariance": "dynamics", "lyapunov_matrix": "dynamics", "linearize": "dynamics",
 }

@@ -14,7 +14,7 @@ if [ -n "$need_apt" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need_apt >/dev/null
 fi
 PY=${PYTHON:-python3}
-$PY -m pip install -q --disable-pip-version-check -e ".[test,fast,data]"
+$PY -m pip install -q --disable-pip-version-check -e ".[test,fast,data,dask]"
 # brightwind ships the real MERRA-2 wind series we read directly (wind_speed()); its own
 # requirements pin an old pandas, and we never import it, so install it without them.
 $PY -m pip show brightwind >/dev/null 2>&1 || \
