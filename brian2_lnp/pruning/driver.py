@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..fileio import atomic_write
 from ..graph import Connectivity
 from ..random import as_generator, child_seed
 from ..validation import check_int, check_range
@@ -189,21 +190,11 @@ def _report_dict(report):
 
 # ---------------------------------------------------------------------- checkpoint IO
 def _atomic_write_text(path, text):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: fh.write(text))
 
 
 def _atomic_save_conn(conn, path):
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as fh:
-        conn.save(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, conn.save, mode="wb")
 
 
 def _history_frame(rows):
