@@ -92,17 +92,3 @@ def test_add_synapses_appends_active():
     assert c.n_synapses == 5 and c.to_matrix()[3, 0] == 0.25
     assert isinstance(c.to_matrix(), sp.csr_matrix)
 
-
-def test_atomic_write_leaves_old_file_on_error(tmp_path):
-    from brian2_lnp.fileio import atomic_write
-    path = tmp_path / "state.json"
-    atomic_write(path, lambda fh: fh.write("old"))
-
-    def broken(fh):
-        fh.write("half")
-        raise KeyboardInterrupt  # an interruption in the middle of writing
-
-    with pytest.raises(KeyboardInterrupt):
-        atomic_write(path, broken)
-    assert path.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
