@@ -16,14 +16,8 @@ from brian2_lnp.tasks.classification import (image_features, pool_images,  # noq
                                              run_classification)
 
 
-@pytest.fixture(autouse=True)
-def fast_runtime():
-    old, old_dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
-    brian2.prefs.codegen.target = "numpy"
-    brian2.defaultclock.dt = 1.0 * brian2.ms
-    yield
-    brian2.prefs.codegen.target = old
-    brian2.defaultclock.dt = old_dt  # leave the clock as we found it for other tests
+#: numpy code generation and a coarse step keep these runs short (see conftest)
+BRIAN2_SETTINGS = {"codegen": "numpy", "dt_ms": 1.0}
 
 
 def test_pool_images_by_hand():

@@ -15,14 +15,8 @@ SHORT = dict(n_context=200, n_predict=50, washout=20, stdp_steps=60, dt=1e-3, r_
              task_kwargs={"n_samples": 2000}, seed=0)
 
 
-@pytest.fixture(autouse=True)
-def fast_runtime():
-    old, old_dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
-    brian2.prefs.codegen.target = "numpy"
-    brian2.defaultclock.dt = 1.0 * brian2.ms
-    yield
-    brian2.prefs.codegen.target = old
-    brian2.defaultclock.dt = old_dt  # leave the clock as we found it for other tests
+#: numpy code generation and a coarse step keep these runs short (see conftest)
+BRIAN2_SETTINGS = {"codegen": "numpy", "dt_ms": 1.0}
 
 
 def _brute_force_sops(idx, times, t_from, conn):

@@ -19,14 +19,8 @@ from brian2_lnp.tasks.robustness import (add_noise_snr, measured_snr_db,  # noqa
                                          noise_robustness)
 
 
-@pytest.fixture(autouse=True)
-def fast_runtime():
-    old, old_dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
-    brian2.prefs.codegen.target = "numpy"
-    brian2.defaultclock.dt = 1.0 * brian2.ms  # coarse but stable (exponential Euler)
-    yield
-    brian2.prefs.codegen.target = old
-    brian2.defaultclock.dt = old_dt  # leave the clock as we found it for other tests
+#: numpy code generation and a coarse step keep these runs short (see conftest)
+BRIAN2_SETTINGS = {"codegen": "numpy", "dt_ms": 1.0}  # coarse but stable (exponential Euler)
 
 
 def generated_sine(T, period=10.0, phase=0.0):

@@ -13,14 +13,8 @@ from brian2_lnp.models.network import build_model  # noqa: E402
 from brian2_lnp.tasks.training import freeze, is_frozen, train_stdp  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def fast_runtime():
-    old, old_dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
-    brian2.prefs.codegen.target = "numpy"
-    brian2.defaultclock.dt = 0.5 * brian2.ms
-    yield
-    brian2.prefs.codegen.target = old
-    brian2.defaultclock.dt = old_dt  # leave the clock as we found it for other tests
+#: numpy code generation and a coarse step keep these runs short (see conftest)
+BRIAN2_SETTINGS = {"codegen": "numpy", "dt_ms": 0.5}
 
 
 def _drive(seed, duration=0.2, rate=60.0, n=10):
