@@ -19,10 +19,9 @@ Differences from the paper's setup:
 * --quick and paper-scale settings as in the Table 2 protocol (quick: Lorenz-63
   and Google stock, 1 seed, 125-neuron models).
 """
-import numpy as np
 
 from brian2_lnp.protocols import protocol_parser, save_figure, summarize, write_csv
-from brian2_lnp.protocols.common import pick, run_main
+from brian2_lnp.protocols.common import grouped_bars, pick, run_main
 from brian2_lnp.protocols.tables import prediction_rows
 
 NAME = "Chakraborty_2024_Fig8_efficiency"
@@ -48,17 +47,9 @@ def run(settings):
     files = [write_csv(df, settings, "Fig8_efficiency.csv"),
              write_csv(summary, settings, "Fig8_efficiency_summary.csv")]
     import matplotlib.pyplot as plt
-    archs = list(dict.fromkeys(summary.architecture))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3.4), squeeze=False)
-    w = 0.25
     for ax, task in zip(axes[0], tasks):
-        for k, m in enumerate(METHODS):
-            s = summary[(summary.task == task) & (summary.method == m)].set_index(
-                "architecture").reindex(archs)
-            ax.bar(np.arange(len(archs)) + (k - 1) * w, s["efficiency_VPT_per_MSOP_mean"], w,
-                   yerr=np.nan_to_num(s["efficiency_VPT_per_MSOP_std"]), label=m, capsize=2)
-        ax.set_xticks(np.arange(len(archs)), archs)
-        ax.set_title(task)
+        grouped_bars(ax, summary, task, "efficiency_VPT_per_MSOP", METHODS)
         ax.set_ylabel("VPT (steps) per million SOPs")
     axes[0][0].legend(fontsize=8)
     files.append(save_figure(fig, settings, "Fig8_efficiency.png"))

@@ -27,10 +27,9 @@ Differences from the paper's setup:
 * SOPs are counted over the evaluation run of our protocol (000 Eq. 10), so their
   absolute scale differs from the paper's.
 """
-import numpy as np
 
 from brian2_lnp.protocols import protocol_parser, save_figure, summarize, write_csv
-from brian2_lnp.protocols.common import pick, run_main
+from brian2_lnp.protocols.common import grouped_bars, pick, run_main
 from brian2_lnp.protocols.tables import prediction_rows
 
 NAME = "Chakraborty_2024_Table2_prediction"
@@ -57,20 +56,10 @@ def run(settings):
     files = [write_csv(df, settings, "Table2_prediction.csv"),
              write_csv(summary, settings, "Table2_prediction_summary.csv")]
     import matplotlib.pyplot as plt
-    archs = list(dict.fromkeys(summary.architecture))
     fig, axes = plt.subplots(2, len(tasks), figsize=(4 * len(tasks), 6), squeeze=False)
-    w = 0.25
     for j, task in enumerate(tasks):
-        for i, (col, ylab) in enumerate((("NRMSE", "NRMSE"), ("SOPs", "SOPs"))):
-            ax = axes[i][j]
-            for k, m in enumerate(METHODS):
-                s = summary[(summary.task == task) & (summary.method == m)].set_index(
-                    "architecture").reindex(archs)
-                ax.bar(np.arange(len(archs)) + (k - 1) * w, s[f"{col}_mean"], w,
-                       yerr=np.nan_to_num(s[f"{col}_std"]), label=m, capsize=2)
-            ax.set_xticks(np.arange(len(archs)), archs)
-            ax.set_ylabel(ylab)
-            ax.set_title(task)
+        for i, col in enumerate(("NRMSE", "SOPs")):
+            grouped_bars(axes[i][j], summary, task, col, METHODS).set_ylabel(col)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     files.append(save_figure(fig, settings, "Table2_prediction.png"))

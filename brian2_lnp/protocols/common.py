@@ -21,7 +21,7 @@ from ..validation import check_choice, check_int
 
 __all__ = ["Settings", "protocol_parser", "add_common_arguments", "settings_from_args",
            "write_csv", "save_figure", "summarize", "DEVICES", "DEFAULT_OUT", "write_json",
-           "pick", "run_main", "use_agg"]
+           "pick", "run_main", "use_agg", "grouped_bars"]
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +178,24 @@ def summarize(df, by, columns):
     out = pd.concat({"mean": mean, "std": std, "n": n}, axis=1)
     out.columns = [f"{c}_{stat}" for stat, c in out.columns]
     return out.reset_index()
+
+
+def grouped_bars(ax, summary, task, column, methods, width=0.25):
+    """Bars of ``{column}_mean`` +- ``{column}_std`` per architecture, one bar per method.
+
+    ``summary`` is the output of :func:`summarize` grouped by architecture,
+    task and method; rows of ``task`` are drawn on ``ax``, which is returned.
+    """
+    archs = list(dict.fromkeys(summary.architecture))
+    for k, method in enumerate(methods):
+        s = summary[(summary.task == task) & (summary.method == method)].set_index(
+            "architecture").reindex(archs)
+        ax.bar(np.arange(len(archs)) + (k - (len(methods) - 1) / 2) * width,
+               s[f"{column}_mean"], width, yerr=np.nan_to_num(s[f"{column}_std"]),
+               label=method, capsize=2)
+    ax.set_xticks(np.arange(len(archs)), archs)
+    ax.set_title(task)
+    return ax
 
 
 def use_agg():
