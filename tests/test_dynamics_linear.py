@@ -218,13 +218,34 @@ def test_sampling_scheme_has_no_discretisation_bias():
         Ch = scheme_stationary_covariance(lin.A, 1.0, h)
         assert np.abs(Ch - C).max() / scale < 1e-9
     from brian2_lnp.dynamics.covariance import _cayley_setup
-    _, _, h = _cayley_setup(lin, 0.25)
+    _, _, _, h = _cayley_setup(lin, 0.25)  # the row-sum step, where K sweeps are guaranteed
     CK = scheme_stationary_covariance(lin.A, 1.0, h, sweeps=15, D=lin.D)
     assert np.abs(CK - C).max() / scale < 1e-6
     A = lin.A.toarray()
     M = np.eye(30) + h * A
     C_em = sla.solve_discrete_lyapunov(M, h * np.eye(30))
     assert np.abs(C_em - C).max() / scale > 1e-3  # the bias the scheme avoids
+
+
+def test_step_grows_beyond_row_sum_bound_within_sweep_radius():
+    # mixed-sign couplings: the Jacobi sweep radius is far below the row-sum bound,
+    # so the chosen step is larger than the guaranteed one and still meets rho <= q
+    from brian2_lnp.dynamics.covariance import _cayley_setup, jacobi_radius
+    conn = random_conn(300, 0.05, seed=9)
+    lin = linearize(conn, node_exponents=np.random.default_rng(2).normal(-20, 8, 300))
+    _, L, h, h_safe = _cayley_setup(lin, 0.5)
+    assert h > 2 * h_safe
+    assert jacobi_radius(L, lin.D, h) <= 0.5
+    assert jacobi_radius(L, lin.D, h_safe) <= 0.5
+    # the ARPACK estimate agrees with dense eigenvalues
+    d = 0.5 * h / (1 + 0.5 * h * lin.D)
+    dense = np.abs(np.linalg.eigvals(d[:, None] * L.toarray())).max()
+    assert jacobi_radius(L, lin.D, h) == pytest.approx(dense, rel=1e-2)
+    cov = covariance(lin, method="sampled", n_samples=20, seed=1)
+    assert cov.info["h"] == pytest.approx(h) and cov.info["sweeps"] is None
+    assert 1 <= cov.info["mean_sweeps"] <= cov.info["max_sweeps"]
+    fixed = covariance(lin, method="sampled", n_samples=20, seed=1, sweeps=30)
+    assert fixed.info["h"] == pytest.approx(h_safe) and fixed.info["sweeps"] == 30
 
 
 def test_sampled_statistically_consistent_with_scheme():

@@ -26,13 +26,19 @@ midpoint (Cayley) step::
 whose stationary covariance C_h satisfies ``(I - hA/2) C_h (I - hA/2)^T =
 (I + hA/2) C_h (I + hA/2)^T + h sigma^2 I``, i.e. exactly
 ``A C_h + C_h A^T + sigma^2 I = 0``: **no discretisation bias for any h**.
-The linear solve is done with K Jacobi sweeps on the splitting
-``(I + hD/2) - hL/2`` (one sparse mat-mat product each), with h chosen so the
-sweep contraction is at most ``q`` (default 0.25) on every row and K so that
-``q^K <= 1e-9``; the leak D, which holds the stiff fast modes, is treated
-implicitly, so h is set by the couplings, not by the fastest tau_m. The
-remaining bias (from stopping after K sweeps) is computed exactly by
-:func:`scheme_stationary_covariance` in the tests.
+The linear solve is done with Jacobi sweeps on the splitting
+``(I + hD/2) - hL/2`` (one sparse mat-mat product each); the leak D, which
+holds the stiff fast modes, is treated implicitly. The step h is the largest
+(by doubling, up to ``2 / sqrt(fast * slow)``) at which the spectral radius of
+the sweep matrix ``(h/2)(I + hD/2)^-1 L`` is at most ``q`` (default 0.5,
+ARPACK estimate). The guaranteed row-sum step (every row contracts by q) is
+the starting point and the fallback: with mixed-sign E/I couplings the radius
+is far below the row-sum bound, so h is typically 10-100x larger than that
+step (measured in benchmarks/RESULTS_lnp.md). Sweeps run until the last
+update is below ``SWEEP_TOL = 1e-6`` of max|y| (if they stall, the run restarts
+at the row-sum step); ``sweeps=K`` instead runs exactly K sweeps at the
+row-sum step, whose remaining bias :func:`scheme_stationary_covariance`
+computes exactly (tests/test_dynamics_linear.py).
 
 Error bound: the estimator averages ``n_samples`` recorded states per chain
 over m chains; the chains are split into G independent groups and
@@ -53,13 +59,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
 from .linear import LinearNetwork, UnstableNetworkError, linearize
 
-__all__ = ["Covariance", "covariance", "AUTO_EXACT_MAX", "SAMPLED_OPTIONS",
-           "scheme_stationary_covariance"]
+__all__ = ["Covariance", "covariance", "AUTO_EXACT_MAX", "SAMPLED_OPTIONS", "SWEEP_TOL",
+           "jacobi_radius", "scheme_stationary_covariance"]
 
 logger = logging.getLogger(__name__)
 
@@ -167,42 +174,76 @@ def _exact(lin, sigma):
                       info=dict(seconds=time.perf_counter() - t0))
 
 
+def _row_sum_step(L, D, q):
+    """Largest h whose Jacobi sweep contracts every row by at most q (infinity norm)."""
+    r = np.asarray(abs(L).sum(axis=1)).ravel()
+    # contraction of row i: (h/2) r_i / (1 + h D_i / 2) <= q  <=>  h (r_i - q D_i) <= 2q
+    excess = r - q * D
+    return float(np.min(2 * q / excess[excess > 0])) if np.any(excess > 0) else np.inf, r
+
+
+def jacobi_radius(L, D, h):
+    """Spectral radius of the Jacobi sweep matrix ``(h/2) (I + hD/2)^-1 L``.
+
+    The sweeps converge geometrically at this rate (after a transient when L is
+    far from normal). ARPACK for large n, dense eigenvalues for small n;
+    returns inf when ARPACK does not converge (the caller then keeps a smaller h).
+    """
+    n = L.shape[0]
+    d = 0.5 * h / (1.0 + 0.5 * h * D)
+    if L.nnz == 0:
+        return 0.0
+    if n <= 200:
+        return float(np.abs(np.linalg.eigvals(d[:, None] * L.toarray())).max())
+    op = spla.LinearOperator((n, n), matvec=lambda v: d * (L @ v), dtype=float)
+    try:
+        ev = spla.eigs(op, k=1, which="LM", tol=1e-3, maxiter=50 * n,
+                       v0=np.ones(n) / np.sqrt(n), return_eigenvectors=False)
+    except spla.ArpackNoConvergence:
+        return np.inf
+    return float(np.abs(ev).max())
+
+
 def _cayley_setup(lin, q):
-    """Step h and Jacobi sweeps K for the implicit-midpoint (Cayley) scheme."""
+    """Step h of the implicit-midpoint (Cayley) scheme and the sweep bound it meets.
+
+    Start from the row-sum step (every row's Jacobi contraction <= q, a
+    guarantee) and double h while the sweep matrix's spectral radius stays
+    <= q: with mixed-sign (E/I) couplings the radius is far below the row-sum
+    bound, so h can often be 10-100x larger (fewer steps for the same burn-in).
+    h never exceeds ``2 / sqrt(fast * slow)``, which balances the fastest rate
+    against the slowest relaxation ``|abscissa|``. Returns (A, L, h, h_safe),
+    h_safe being the row-sum step (the fallback if sweeps fail to converge).
+    """
     A = lin.A.tocsr()
     D = lin.D
     L = (A + sp.diags(D)).tocsr()
-    r = np.asarray(abs(L).sum(axis=1)).ravel()
-    # Jacobi contraction of row i: (h/2) r_i / (1 + h D_i / 2) <= q  <=>  h (r_i - q D_i) <= 2q
-    excess = r - q * D
-    h = float(np.min(2 * q / excess[excess > 0])) if np.any(excess > 0) else np.inf
-    # no contraction limit: balance fast and slow modes instead (h ~ 2/sqrt(fast*slow))
-    h = min(h, 2.0 / np.sqrt(float(D.max() + r.max()) * abs(lin.abscissa)))
-    return A, L, h
+    h_safe, r = _row_sum_step(L, D, q)
+    h_cap = 2.0 / np.sqrt(float(D.max() + r.max()) * abs(lin.abscissa))
+    if h_safe >= h_cap:
+        return A, L, h_cap, h_cap
+    h = h_safe
+    while h < h_cap:
+        trial = min(2.0 * h, h_cap)
+        if not jacobi_radius(L, D, trial) <= q:
+            break
+        h = trial
+    return A, L, h, h_safe
 
 
-def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.25, sweeps=None,
-             burn_in=None, record_every=None):
-    n_chains = check_int("n_chains", n_chains, 2)
-    n_groups = check_int("n_groups", n_groups, 2, n_chains)
-    if n_chains % n_groups:
-        raise ValueError(f"n_chains: must be a multiple of n_groups={n_groups}, got {n_chains}")
-    q = check_range("q", q, 0, 0.9, low_inclusive=False)
-    # sweeps so the Jacobi error q^K is far below the sampling error (1e-9)
-    K = int(np.ceil(np.log(1e-9) / np.log(q))) if sweeps is None else check_int("sweeps", sweeps, 0)
-    n_samples = 400 if n_samples is None else check_int("n_samples", n_samples, 2)
-    A, L, h = _cayley_setup(lin, q)
+#: adaptive sweeps stop when the last update is below this fraction of max|y|
+#: (the truncation bias is then ~1e-6 relative, far below the sampling error ~1e-2)
+SWEEP_TOL = 1e-6
+
+
+class _NoConvergence(Exception):
+    pass
+
+
+def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples, rng,
+                A, L):
+    """Run the Cayley chains; K sweeps per step, or adaptive (K None) up to max_sweeps."""
     n = lin.n
-    slow = 1.0 / abs(lin.abscissa)  # slowest relaxation time of the mean
-    burn_in = 2.5 * slow if burn_in is None else check_range("burn_in", burn_in, 0)
-    record_every = h if record_every is None else check_range(
-        "record_every", record_every, 0, None, low_inclusive=False)
-    n_burn = int(np.ceil(burn_in / h))
-    thin = max(1, int(round(record_every / h)))
-    n_total = n_burn + thin * n_samples
-    logger.info("covariance(sampled): n=%d nnz=%d h=%.3g s, K=%d sweeps, %d burn-in + %d x %d "
-                "steps, %d chains", n, A.nnz, h, K, n_burn, n_samples, thin, n_chains)
-    rng = as_generator(seed)
     sq = np.sqrt(h) * sigma
     dinv = (1.0 / (1.0 + 0.5 * h * lin.D))[:, None]
     Ah = (0.5 * h) * A
@@ -215,13 +256,33 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.25, sweep
     gedge = np.zeros((rows.size, n_groups))
     # edges processed in chunks so the (edges x chains) product stays O(chunk * m)
     chunk = max(1, int(4e6 // n_chains))
-    t0 = time.perf_counter()
+    n_total = n_burn + thin * n_samples
     recorded = 0
+    total_sweeps = 0
+    worst = 0
+    last_k = 0
     for t in range(n_total):
         rhs = x + Ah @ x + sq * rng.standard_normal((n, n_chains))
         y = dinv * rhs
-        for _ in range(K):  # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs
-            y = dinv * (rhs + Lh @ y)
+        if K is not None:
+            for _ in range(K):  # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs
+                y = dinv * (rhs + Lh @ y)
+            k = K
+        else:
+            # the sweep count barely changes between steps: test convergence only from
+            # two sweeps before the previous step's count on (each test costs ~1/4 sweep)
+            for k in range(1, max_sweeps + 1):
+                y_new = dinv * (rhs + Lh @ y)
+                done = (k >= last_k - 2
+                        and np.abs(y_new - y).max() <= SWEEP_TOL * np.abs(y_new).max())
+                y = y_new
+                if done:
+                    break
+            else:
+                raise _NoConvergence(t)
+            last_k = k
+        total_sweeps += k
+        worst = max(worst, k)
         x = y
         if t >= n_burn and (t - n_burn + 1) % thin == 0:
             if not np.isfinite(x).all():
@@ -233,13 +294,57 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.25, sweep
                 gedge[s0:s0 + chunk] += (x[r] * x[c]).reshape(r.size, n_groups, per).sum(axis=2)
             recorded += 1
     norm = recorded * per
-    gdiag /= norm
-    gedge /= norm
+    return gdiag / norm, gedge / norm, total_sweeps / max(n_total, 1), worst
+
+
+def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps=None,
+             burn_in=None, record_every=None):
+    n_chains = check_int("n_chains", n_chains, 2)
+    n_groups = check_int("n_groups", n_groups, 2, n_chains)
+    if n_chains % n_groups:
+        raise ValueError(f"n_chains: must be a multiple of n_groups={n_groups}, got {n_chains}")
+    q = check_range("q", q, 0, 0.9, low_inclusive=False)
+    K = None if sweeps is None else check_int("sweeps", sweeps, 0)
+    n_samples = 400 if n_samples is None else check_int("n_samples", n_samples, 2)
+    if burn_in is not None:
+        burn_in = check_range("burn_in", burn_in, 0)
+    if record_every is not None:
+        record_every = check_range("record_every", record_every, 0, None, low_inclusive=False)
+    A, L, h, h_safe = _cayley_setup(lin, q)
+    if K is not None:
+        h = h_safe  # a fixed sweep count is only guaranteed at the row-sum step
+    # adaptive sweeps: the row-sum step needs log(tol)/log(q); allow 4x that at larger h
+    max_sweeps = 4 * int(np.ceil(np.log(SWEEP_TOL) / np.log(q)))
+    slow = 1.0 / abs(lin.abscissa)  # slowest relaxation time of the mean
+    burn = 2.5 * slow if burn_in is None else burn_in
+    rng = as_generator(seed)
+    t0 = time.perf_counter()
+    while True:
+        n_burn = int(np.ceil(burn / h))
+        thin = max(1, int(round((h if record_every is None else record_every) / h)))
+        logger.info("covariance(sampled): n=%d nnz=%d h=%.3g s (row-sum step %.3g s), %s "
+                    "sweeps, %d burn-in + %d x %d steps, %d chains", lin.n, A.nnz, h, h_safe,
+                    K if K is not None else "adaptive", n_burn, n_samples, thin, n_chains)
+        try:
+            gdiag, gedge, mean_sweeps, worst = _run_chains(
+                lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples,
+                rng, A, L)
+            break
+        except _NoConvergence as exc:
+            if h <= h_safe:  # cannot happen: the row-sum step contracts every row by q
+                raise FloatingPointError("covariance(sampled): Jacobi sweeps did not converge "
+                                         "at the row-sum step; lower q") from None
+            logger.warning("covariance(sampled): sweeps did not converge at h=%.3g s (step %s);"
+                           " restarting at the row-sum step h=%.3g s", h, exc, h_safe)
+            h = h_safe
     return Covariance(method="sampled", matrix=None, diag=gdiag.mean(axis=1),
                       edge_cov=gedge.mean(axis=1), linear_network=lin, sigma=sigma,
-                      info=dict(seconds=time.perf_counter() - t0, h=h, sweeps=K, q=q,
+                      info=dict(seconds=time.perf_counter() - t0, h=h, h_row_sum=h_safe,
+                                sweeps=K, mean_sweeps=mean_sweeps, max_sweeps=worst,
+                                sweep_tol=None if K is not None else SWEEP_TOL, q=q,
                                 n_burn=n_burn, thin=thin, n_samples=n_samples,
-                                n_chains=n_chains, n_groups=n_groups, n_steps=n_total),
+                                n_chains=n_chains, n_groups=n_groups,
+                                n_steps=n_burn + thin * n_samples),
                       _group_diag=gdiag, _group_edge=gedge)
 
 
@@ -261,7 +366,8 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
         Sampled route's noise.
     **kwargs
         Sampled-route options ``n_chains`` (32), ``n_groups`` (8), ``q``
-        (Jacobi contraction bound, 0.25), ``sweeps`` (default from q),
+        (bound on the Jacobi sweep radius, 0.5), ``sweeps`` (default: adaptive, to
+        :data:`SWEEP_TOL`; an int K runs K sweeps at the row-sum step),
         ``burn_in`` (s, default 2.5/|abscissa|), ``record_every`` (s, default
         every step); all others go to :func:`linearize`.
 
@@ -278,7 +384,7 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
     sigma = check_range("sigma", sigma, 0, None, low_inclusive=False)
     if "h_factor" in kwargs:
         raise TypeError("h_factor: no longer an option; the sampled route uses an implicit "
-                        "(Cayley) step whose size is set by q (Jacobi contraction, default 0.25)")
+                        "(Cayley) step whose size is set by q (Jacobi sweep radius bound, default 0.5)")
     sampled_kw = {key: kwargs.pop(key) for key in SAMPLED_OPTIONS if key in kwargs}
     if isinstance(conn_or_lin, LinearNetwork):
         if kwargs:
