@@ -225,3 +225,18 @@ def test_plot_spectra_returns_axes_with_normalised_index():
     with pytest.raises(ValueError, match="labels"):
         plot_spectra([[1.0], [2.0]], labels=["x"], axes=ax)
     plt.close(fig)
+
+
+def test_qr_cholesky_and_householder_paths_agree():
+    # _qr uses CholeskyQR2 on well-conditioned blocks and Householder otherwise;
+    # both must give the unique thin QR with positive diag R
+    from brian2_lnp.dynamics.spectrum import _qr
+    rng = np.random.default_rng(3)
+    for cond_exp in (2, 12):  # condition ~1e2 (Cholesky path) and ~1e12 (fallback)
+        M = rng.standard_normal((300, 20)) * np.logspace(0, cond_exp, 20)[None, :]
+        Q, r = _qr(M)
+        Qh, Rh = np.linalg.qr(M)
+        s = np.sign(np.diag(Rh))
+        np.testing.assert_allclose(Q.T @ Q, np.eye(20), atol=1e-12)
+        np.testing.assert_allclose(r, np.abs(np.diag(Rh)), rtol=1e-8)
+        np.testing.assert_allclose(Q, Qh * s, atol=1e-8)

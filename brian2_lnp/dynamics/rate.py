@@ -109,6 +109,8 @@ class RateNetwork:
         self.W = W
         self.a = 1.0 - self.dt / self.tau   # leak factor per step
         self.c = self.dt / self.tau          # input factor per step
+        # c folded into W once (the Jacobian product then needs one temporary less)
+        self._cW = (sp.diags(self.c) @ W).tocsr()
 
     # --------------------------------------------------------------- dynamics
     def step(self, h, b=0.0):
@@ -119,10 +121,13 @@ class RateNetwork:
         """LinearOperator of the step's Jacobian at ``h`` (input does not enter it)."""
         d = self.dphi(h)
         a, c, W, n = self.a, self.c, self.W, self.n
+        cW = self._cW
 
         def matmat(V):
             V = np.asarray(V, dtype=float)
-            return a[:, None] * V + c[:, None] * (W @ (d[:, None] * V))
+            out = cW @ (d[:, None] * V)
+            out += a[:, None] * V
+            return out
 
         def matvec(v):
             v = np.asarray(v, dtype=float).ravel()

@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg.blas as sla_blas
 import scipy.sparse.linalg as spla
 
 from ..random import as_generator
@@ -123,7 +124,34 @@ def _apply(J, Q):
     return J @ Q
 
 
+#: Cholesky QR is used while the block's condition number (estimated from the
+#: first pass's R diagonal) stays below this; Householder QR otherwise
+_CHOLQR_MAX_COND = 1e6
+
+
+def _cholesky_qr(M):
+    R = np.linalg.cholesky(M.T @ M).T  # upper, positive diagonal
+    return sla_blas.dtrsm(1.0, R, M, side=1, lower=0), R
+
+
 def _qr(M):
+    """Thin QR with a positive R diagonal: returns (Q, |diag R|).
+
+    CholeskyQR2 (two Cholesky-QR passes: two BLAS-3 products and triangular
+    solves, 2-3x faster than Householder for tall blocks) when the block is
+    well conditioned, Householder (LAPACK) otherwise. Both give the unique QR
+    with positive diag R, so Q is continuous in time.
+    """
+    M = np.asarray(M, dtype=float)
+    if M.ndim == 2 and M.shape[0] >= M.shape[1] > 1:
+        try:
+            Q1, R1 = _cholesky_qr(M)
+            d1 = np.diag(R1)
+            if d1.min() > 0 and d1.max() / d1.min() < _CHOLQR_MAX_COND:
+                Q, R2 = _cholesky_qr(Q1)
+                return np.ascontiguousarray(Q), np.diag(R2) * d1
+        except np.linalg.LinAlgError:
+            pass
     Q, R = np.linalg.qr(M)
     d = np.diag(R)
     # fix signs so Q is continuous in time (QR is unique only up to column signs)
