@@ -253,7 +253,7 @@ def test_sampled_statistically_consistent_with_scheme():
     # (up to the 8-group t-distribution of the stderr): most |z| < 3.
     conn = random_conn(25, 0.2, seed=6)
     lin = linearize(conn, node_exponents=np.full(25, -15.0))
-    cov = covariance(lin, method="sampled", n_samples=400, seed=11)
+    cov = covariance(lin, method="sampled", n_samples=400, seed=11, rtol=None)
     Ch = scheme_stationary_covariance(lin.A, 1.0, cov.info["h"], sweeps=cov.info["sweeps"],
                                       D=lin.D)
     s = np.sign(lin.L_edge)
@@ -263,9 +263,27 @@ def test_sampled_statistically_consistent_with_scheme():
     assert np.mean(np.abs(z) < 3) > 0.9
     assert np.median(np.abs(cov.edge_terms(s) / truth - 1)) < 0.1
     # more samples -> smaller standard error (about 1/sqrt(samples))
-    cov4 = covariance(lin, method="sampled", n_samples=1600, seed=12)
+    cov4 = covariance(lin, method="sampled", n_samples=1600, seed=12, rtol=None)
     ratio = np.median(cov.stderr(s)) / np.median(cov4.stderr(s))
     assert 1.3 < ratio < 3.5
+
+
+def test_sampling_stops_at_requested_precision():
+    conn = random_conn(200, 0.05, seed=10)
+    lin = linearize(conn, node_exponents=np.random.default_rng(4).normal(-20, 8, 200))
+    s = np.sign(lin.L_edge)
+    loose = covariance(lin, method="sampled", seed=5, rtol=0.05, n_samples=2000)
+    tight = covariance(lin, method="sampled", seed=5, rtol=0.015, n_samples=2000)
+    for cov, rtol in ((loose, 0.05), (tight, 0.015)):
+        assert cov.info["n_samples"] < 2000  # stopped early...
+        assert cov.info["median_rel_stderr"] <= rtol  # ...at the requested precision
+        assert np.median(cov.stderr(s) / np.abs(cov.edge_terms(s))) == pytest.approx(
+            cov.info["median_rel_stderr"])
+    assert tight.info["n_samples"] > 2 * loose.info["n_samples"]
+    full = covariance(lin, method="sampled", seed=5, rtol=None, n_samples=120)
+    assert full.info["n_samples"] == 120 and np.isnan(full.info["median_rel_stderr"])
+    with pytest.raises(ValueError, match="rtol"):
+        covariance(lin, method="sampled", rtol=0)
 
 
 @pytest.mark.parametrize("N", [200, pytest.param(500, marks=pytest.mark.slow),

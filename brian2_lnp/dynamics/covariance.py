@@ -47,6 +47,11 @@ quantity with integrated autocorrelation time tau_int (at most the slowest
 timescale ``1/|abscissa|``) recorded over time T per chain, the relative
 standard error of a variance is about ``sqrt(2 tau_int / (m T))``, so it
 falls as ``1/sqrt(samples)`` (checked in tests/test_dynamics_linear.py).
+By default (``rtol=0.02``) recording stops as soon as the median of that
+standard error over the Step I edge terms is at most 2 % (tested every 25
+samples, after at least 50), so the cost follows the requested precision;
+``n_samples`` (400) is then the most recorded, and ``info`` reports the
+samples used and the median relative standard error reached.
 
 Pure NumPy/SciPy; no Brian2.
 """
@@ -74,7 +79,8 @@ logger = logging.getLogger(__name__)
 AUTO_EXACT_MAX = 1000
 
 #: keyword options of the sampled route (besides n_samples)
-SAMPLED_OPTIONS = ("n_chains", "n_groups", "q", "sweeps", "burn_in", "record_every")
+SAMPLED_OPTIONS = ("n_chains", "n_groups", "q", "sweeps", "burn_in", "record_every",
+                   "rtol")
 
 
 @dataclass
@@ -240,9 +246,23 @@ class _NoConvergence(Exception):
     pass
 
 
+def _median_rel_stderr(gdiag, gedge, rows, cols, signs):
+    """Median over edges of stderr / |estimate| of C_ii + C_jj - 2 s C_ij (group arrays)."""
+    g = gdiag[rows] + gdiag[cols] - 2.0 * signs[:, None] * gedge
+    est = np.abs(g.mean(axis=1))
+    se = g.std(axis=1, ddof=1) / np.sqrt(g.shape[1])
+    ok = est > 0
+    return float(np.median(se[ok] / est[ok])) if ok.any() else 0.0
+
+
 def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples, rng,
-                A, L):
-    """Run the Cayley chains; K sweeps per step, or adaptive (K None) up to max_sweeps."""
+                A, L, rtol=None, min_samples=50, check_every=25):
+    """Run the Cayley chains; K sweeps per step, or adaptive (K None) up to max_sweeps.
+
+    With ``rtol``, recording stops early (after at least ``min_samples``, tested
+    every ``check_every`` samples) once the median relative standard error of
+    the Step I edge terms (signs of ``lin.L_edge``) is at most ``rtol``.
+    """
     n = lin.n
     sq = np.sqrt(h) * sigma
     dinv = (1.0 / (1.0 + 0.5 * h * lin.D))[:, None]
@@ -251,6 +271,7 @@ def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, 
     # start from the uncoupled stationary law N(0, sigma^2 / 2D): closer than 0
     x = rng.standard_normal((n, n_chains)) * (sigma / np.sqrt(2 * lin.D))[:, None]
     rows, cols = lin.rows, lin.cols
+    signs = np.sign(np.asarray(lin.L_edge, dtype=float))
     per = n_chains // n_groups
     gdiag = np.zeros((n, n_groups))
     gedge = np.zeros((rows.size, n_groups))
@@ -261,18 +282,27 @@ def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, 
     total_sweeps = 0
     worst = 0
     last_k = 0
+    rel = float("nan")
+    t = -1
     for t in range(n_total):
-        rhs = x + Ah @ x + sq * rng.standard_normal((n, n_chains))
+        rhs = Ah @ x
+        rhs += x
+        rhs += sq * rng.standard_normal((n, n_chains))
         y = dinv * rhs
         if K is not None:
             for _ in range(K):  # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs
-                y = dinv * (rhs + Lh @ y)
+                y_new = Lh @ y
+                y_new += rhs
+                y_new *= dinv
+                y = y_new
             k = K
         else:
             # the sweep count barely changes between steps: test convergence only from
             # two sweeps before the previous step's count on (each test costs ~1/4 sweep)
             for k in range(1, max_sweeps + 1):
-                y_new = dinv * (rhs + Lh @ y)
+                y_new = Lh @ y
+                y_new += rhs
+                y_new *= dinv
                 done = (k >= last_k - 2
                         and np.abs(y_new - y).max() <= SWEEP_TOL * np.abs(y_new).max())
                 y = y_new
@@ -293,12 +323,19 @@ def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, 
                 r, c = rows[s0:s0 + chunk], cols[s0:s0 + chunk]
                 gedge[s0:s0 + chunk] += (x[r] * x[c]).reshape(r.size, n_groups, per).sum(axis=2)
             recorded += 1
+            if (rtol is not None and recorded >= min_samples and rows.size
+                    and (recorded - min_samples) % check_every == 0):
+                rel = _median_rel_stderr(gdiag, gedge, rows, cols, signs)
+                if rel <= rtol:
+                    break
     norm = recorded * per
-    return gdiag / norm, gedge / norm, total_sweeps / max(n_total, 1), worst
+    steps = t + 1
+    return (gdiag / norm, gedge / norm, total_sweeps / max(steps, 1), worst, recorded, steps,
+            rel)
 
 
 def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps=None,
-             burn_in=None, record_every=None):
+             burn_in=None, record_every=None, rtol=0.02):
     n_chains = check_int("n_chains", n_chains, 2)
     n_groups = check_int("n_groups", n_groups, 2, n_chains)
     if n_chains % n_groups:
@@ -306,6 +343,8 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
     q = check_range("q", q, 0, 0.9, low_inclusive=False)
     K = None if sweeps is None else check_int("sweeps", sweeps, 0)
     n_samples = 400 if n_samples is None else check_int("n_samples", n_samples, 2)
+    if rtol is not None:
+        rtol = check_range("rtol", rtol, 0, None, low_inclusive=False)
     if burn_in is not None:
         burn_in = check_range("burn_in", burn_in, 0)
     if record_every is not None:
@@ -326,9 +365,9 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
                     "sweeps, %d burn-in + %d x %d steps, %d chains", lin.n, A.nnz, h, h_safe,
                     K if K is not None else "adaptive", n_burn, n_samples, thin, n_chains)
         try:
-            gdiag, gedge, mean_sweeps, worst = _run_chains(
+            gdiag, gedge, mean_sweeps, worst, recorded, steps, rel = _run_chains(
                 lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples,
-                rng, A, L)
+                rng, A, L, rtol=rtol)
             break
         except _NoConvergence as exc:
             if h <= h_safe:  # cannot happen: the row-sum step contracts every row by q
@@ -342,9 +381,9 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
                       info=dict(seconds=time.perf_counter() - t0, h=h, h_row_sum=h_safe,
                                 sweeps=K, mean_sweeps=mean_sweeps, max_sweeps=worst,
                                 sweep_tol=None if K is not None else SWEEP_TOL, q=q,
-                                n_burn=n_burn, thin=thin, n_samples=n_samples,
-                                n_chains=n_chains, n_groups=n_groups,
-                                n_steps=n_burn + thin * n_samples),
+                                n_burn=n_burn, thin=thin, n_samples=recorded,
+                                max_samples=n_samples, rtol=rtol, median_rel_stderr=rel,
+                                n_chains=n_chains, n_groups=n_groups, n_steps=steps),
                       _group_diag=gdiag, _group_edge=gedge)
 
 
@@ -361,7 +400,7 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
     method : {"auto", "exact", "sampled"}
         "auto": exact for at most :data:`AUTO_EXACT_MAX` active neurons, sampled above.
     n_samples : int, optional
-        Sampled route: recorded states per chain (default 400).
+        Sampled route: the most states recorded per chain (default 400).
     seed : None, int or Generator
         Sampled route's noise.
     **kwargs
@@ -369,7 +408,10 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
         (bound on the Jacobi sweep radius, 0.5), ``sweeps`` (default: adaptive, to
         :data:`SWEEP_TOL`; an int K runs K sweeps at the row-sum step),
         ``burn_in`` (s, default 2.5/|abscissa|), ``record_every`` (s, default
-        every step); all others go to :func:`linearize`.
+        every step), ``rtol`` (default 0.02: recording stops, after at least
+        50 samples, once the median relative standard error of the Step I edge
+        terms ``C_ii + C_jj - 2 sign(L_ij) C_ij`` is at most rtol; None records
+        all ``n_samples``); all others go to :func:`linearize`.
 
     Returns
     -------

@@ -83,7 +83,7 @@ class RateLyapunovResult(ExponentsArray):
 
 
 
-def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batch=1,
+def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
                   dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None):
     """Lyapunov spectrum and per-node exponents of a Connectivity's rate surrogate.
 
@@ -153,7 +153,7 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batc
                   dt=net.dt, phi=net.phi_name, w_scale=w_scale, gain=gain, input_std=input_std))
 
 
-def node_exponents(conn, *, k=None, n_steps=2000, transient=500, qr_every=5, batch=1,
+def node_exponents(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
                    phi="tanh", seed=None, **kwargs):
     """Per-node Lyapunov exponents (1/s) of a Connectivity's rate surrogate.
 
