@@ -9,7 +9,9 @@ generator (brian2_lnp.models.generate with the packaged ``hrsnn`` model file):
 * the same k = 50 step with a naive dense Jacobian (formed as an N x N array
   and multiplied: O(N^2 k)) at N = 2000, and the ratio;
 * covariance time, ``exact`` (dense Lyapunov solver, only up to --exact-max)
-  and ``sampled`` (noise probing), plus the linearisation time;
+  and ``sampled`` (noise probing: the default, the default with all 400
+  samples, and the first session's fixed row-sum-step scheme for the
+  before/after ratio), plus the linearisation time;
 * scaling exponents fitted over N (log time vs log N).
 
 Usage::
@@ -118,24 +120,43 @@ def main(argv=None):
             t0 = time.perf_counter()
             cov_ex = covariance(lin, method="exact")
             t_exact = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        cov_s = covariance(lin, method="sampled", seed=args.seed)
-        t_samp = time.perf_counter() - t0
         s = np.sign(lin.L_edge)
-        rel_se = float(np.median(cov_s.stderr(s) / cov_s.edge_terms(s)))
-        err = float("nan")
-        if cov_ex is not None:
-            err = float(np.median(np.abs(cov_s.edge_terms(s) / cov_ex.edge_terms(s) - 1)))
+
+        def sampled(**kw):
+            t0 = time.perf_counter()
+            c = covariance(lin, method="sampled", seed=args.seed, **kw)
+            t = time.perf_counter() - t0
+            rel_se = float(np.median(c.stderr(s) / c.edge_terms(s)))
+            err = float("nan")
+            if cov_ex is not None:
+                err = float(np.median(np.abs(c.edge_terms(s) / cov_ex.edge_terms(s) - 1)))
+            return c, t, rel_se, err
+
+        # the default (step grown to the Jacobi radius bound, stop at 2 % median stderr),
+        # the same with all 400 samples, and the first session's scheme (row-sum step at
+        # q = 0.25, 15 fixed sweeps, 400 samples) for the before/after ratio
+        cov_s, t_samp, rel_se, err = sampled()
+        _, t_all, rel_all, err_all = sampled(rtol=None)
+        cov_o, t_old, rel_old, err_old = sampled(rtol=None, q=0.25, sweeps=15)
         row = dict(N=N, nnz=nnz, dt=net.dt, t_k=t_k, t_full=t_full, t_dense=t_dense,
                    t_nodes=t_nodes, t_lin=t_lin, scale=lin.scale, t_exact=t_exact,
-                   t_samp=t_samp, steps=cov_s.info["n_steps"], rel_se=rel_se, err=err)
+                   t_samp=t_samp, steps=cov_s.info["n_steps"], rel_se=rel_se, err=err,
+                   t_all=t_all, t_old=t_old)
         rows.append(row)
         print(f"N={N:5d} nnz={nnz:6d} | QR step k={k}: {t_k * 1e3:8.2f} ms  full k=N: "
               f"{t_full * 1e3:10.1f} ms  dense-naive k={k}: {t_dense * 1e3:8.1f} ms | "
               f"node_exponents(k={k}, 400 steps) {t_nodes:6.1f} s  linearize {t_lin:5.2f} s "
-              f"(scale {lin.scale:.3g}) | cov exact {t_exact:7.2f} s  sampled {t_samp:7.2f} s "
-              f"({cov_s.info['n_steps']} steps, median rel. stderr {rel_se:.3f}, median "
-              f"|sampled/exact-1| {err:.3f})", flush=True)
+              f"(scale {lin.scale:.3g}) | cov exact {t_exact:7.2f} s", flush=True)
+        print(f"        sampled default    {t_samp:7.2f} s  h {cov_s.info['h']:.3g} s, "
+              f"{cov_s.info['n_steps']} steps, {cov_s.info['n_samples']} samples, mean "
+              f"{cov_s.info['mean_sweeps']:.1f} sweeps | median rel. stderr {rel_se:.3f}, "
+              f"median |sampled/exact-1| {err:.3f}", flush=True)
+        print(f"        sampled 400 samples {t_all:7.2f} s | median rel. stderr {rel_all:.3f}, "
+              f"median |sampled/exact-1| {err_all:.3f}", flush=True)
+        print(f"        first-session scheme {t_old:7.2f} s  h {cov_o.info['h']:.3g} s, "
+              f"{cov_o.info['n_steps']} steps | median rel. stderr {rel_old:.3f}, median "
+              f"|sampled/exact-1| {err_old:.3f} | old/default time ratio "
+              f"{t_old / t_samp:.1f}x", flush=True)
 
     Ns = [r["N"] for r in rows]
     print("\n# scaling exponents (slope of log time vs log N over the sizes above)")
