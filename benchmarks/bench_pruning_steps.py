@@ -18,6 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
+
+# One BLAS thread, as in the other benchmarks: on the shared machine, 2-thread
+# OpenBLAS spins under contention (measured here: Step I at N = 1000 with the
+# exact covariance took 36.3 s with the default threads and 4.6 s with one).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 import platform
 import sys
 import time
