@@ -82,6 +82,20 @@ def test_exponential_filter_equals_direct_sum_on_random_spikes():
         np.testing.assert_allclose(F[:, c], direct, rtol=1e-10, atol=1e-12)
 
 
+def test_exponential_filter_unsorted_samples_and_repeated_neurons():
+    rng = np.random.default_rng(7)
+    idx = rng.integers(0, 5, 400)
+    t = rng.uniform(0.0, 1.0, 400)
+    ts = rng.uniform(-0.1, 1.2, 30)  # unsorted, some before the first spike
+    neurons = np.array([3, 1, 3, 8])  # 3 twice, 8 never spikes
+    F = spike_features(idx, t, neurons, ts, method="exp", tau=0.02)
+    for c, n in enumerate(neurons):
+        d = ts[:, None] - t[idx == n][None, :]
+        direct = np.where(d >= 0, np.exp(-np.clip(d, 0, None) / 0.02), 0.0).sum(axis=1)
+        np.testing.assert_allclose(F[:, c], direct, rtol=1e-10, atol=1e-12)
+    assert (F[:, 3] == 0).all()
+
+
 def test_binned_counts_and_column_order():
     idx = np.array([3, 3, 3, 7])
     t = np.array([0.001, 0.010, 0.011, 0.005])

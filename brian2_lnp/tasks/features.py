@@ -74,6 +74,8 @@ def spike_features(indices, times, neurons, sample_times, method="exp", tau=20e-
     else:
         bin_width = check_range("bin_width", float(_seconds(
             "bin_width", tau if bin_width is None else bin_width)), low=0, low_inclusive=False)
+    if method == "exp":
+        return _exp_traces(idx, t, neurons, ts, tau)
     out = np.zeros((ts.size, neurons.size))
     # sort once by (neuron, time) so each neuron's train is a contiguous slice
     order = np.lexsort((t, idx))
@@ -84,19 +86,44 @@ def spike_features(indices, times, neurons, sample_times, method="exp", tau=20e-
         st = t[starts[col]:stops[col]]
         if st.size == 0:
             continue
-        if method == "count":
-            hi = np.searchsorted(st, ts, side="right")
-            lo = np.searchsorted(st, ts - bin_width, side="right")
-            out[:, col] = hi - lo
-        else:
-            # trace just after each spike: a_k = 1 + a_{k-1} exp(-(t_k - t_{k-1})/tau);
-            # computed in a shifted frame so large t does not overflow exp(t/tau)
-            decay = np.exp(-np.diff(st) / tau)
-            a = np.empty(st.size)
-            a[0] = 1.0
-            for k in range(1, st.size):
-                a[k] = 1.0 + a[k - 1] * decay[k - 1]
-            last = np.searchsorted(st, ts, side="right") - 1
-            ok = last >= 0
-            out[ok, col] = a[last[ok]] * np.exp(-(ts[ok] - st[last[ok]]) / tau)
+        hi = np.searchsorted(st, ts, side="right")
+        lo = np.searchsorted(st, ts - bin_width, side="right")
+        out[:, col] = hi - lo
+    return out
+
+
+def _exp_traces(idx, t, neurons, ts, tau):
+    """Exponential traces of ``neurons`` at ``ts``, vectorised over spikes and neurons.
+
+    Each spike contributes ``exp(-(s_n - t_k) / tau)`` to the first sample time
+    ``s_n >= t_k``; between samples the trace decays by ``exp(-(s_n - s_{n-1}) / tau)``.
+    Only differences of nearby times enter an exponential (no overflow at large t).
+    """
+    out = np.zeros((ts.size, neurons.size))
+    if ts.size == 0 or neurons.size == 0:
+        return out
+    order_s = np.argsort(ts, kind="stable")
+    s = ts[order_s]
+    # column of each spike's neuron (first column if a neuron is listed twice; -1: not read)
+    top = int(max(neurons.max(), idx.max() if idx.size else 0)) + 1
+    lut = np.full(top, -1, dtype=np.int64)
+    lut[neurons[::-1]] = np.arange(neurons.size)[::-1]
+    cols = lut[idx] if idx.size else np.zeros(0, dtype=np.int64)
+    keep = cols >= 0
+    cols, st = cols[keep], t[keep]
+    n_of = np.searchsorted(s, st, side="left")  # first sample at or after the spike
+    keep = n_of < s.size
+    n_of, cols, st = n_of[keep], cols[keep], st[keep]
+    G = np.bincount(n_of * neurons.size + cols, weights=np.exp(-(s[n_of] - st) / tau),
+                    minlength=s.size * neurons.size).reshape(s.size, neurons.size)
+    decay = np.exp(-np.diff(s) / tau)
+    acc = G[0].copy()
+    F = np.empty_like(G)
+    F[0] = acc
+    for n in range(1, s.size):
+        acc *= decay[n - 1]
+        acc += G[n]
+        F[n] = acc
+    F = F[:, lut[neurons]]  # a neuron listed twice: its first column's trace in both
+    out[order_s] = F
     return out
