@@ -68,7 +68,8 @@ class Readout:
     kind : {"mlp", "ridge"}
         "mlp": n -> ``hidden`` -> outputs fully connected network (000 A.6);
         "ridge": linear ridge regression / classification with the penalty
-        chosen by efficient leave-one-out cross-validation over ``alphas``.
+        chosen by efficient leave-one-out cross-validation over ``alphas``
+        (a single penalty is used as given).
     task : {"regression", "classification"}
     hidden : int
         Hidden layer width (20 in the paper).
@@ -113,8 +114,14 @@ class Readout:
         from sklearn.preprocessing import StandardScaler
 
         if self.kind == "ridge":
-            est = (RidgeCV(alphas=self.alphas) if self.task == "regression"
-                   else RidgeClassifierCV(alphas=self.alphas))
+            if len(self.alphas) == 1:  # a fixed penalty (e.g. chosen on validation data)
+                from sklearn.linear_model import Ridge, RidgeClassifier
+
+                a = self.alphas[0]
+                est = Ridge(alpha=a) if self.task == "regression" else RidgeClassifier(alpha=a)
+            else:
+                est = (RidgeCV(alphas=self.alphas) if self.task == "regression"
+                       else RidgeClassifierCV(alphas=self.alphas))
         else:
             rs = int(as_generator(self.seed).integers(2**31 - 1))
             cls = MLPRegressor if self.task == "regression" else MLPClassifier
