@@ -68,6 +68,31 @@ def test_evaluate_from_file_without_training_and_bad_input():
         evaluate("hrsnn_small", "lorenz63", pruning=0.5)
 
 
+def test_readout_fitted_once_on_training_steps_with_an_input_term():
+    from brian2_lnp.datasets import lorenz63
+    from brian2_lnp.tasks.prediction import raw_input_baseline
+
+    row, res, m = evaluate("hrsnn_small", "lorenz63", training="stdp", readout="ridge",
+                           codegen="numpy", readout_fit="train", n_readout_fit=150,
+                           readout_inputs="network+input", target="increment",
+                           return_details=True, **SHORT)
+    r = row.iloc[0]
+    assert (r["readout_fit"], r["readout_inputs"], r["target"]) == ("train", "network+input",
+                                                                    "increment")
+    assert res.readout == "ridge on network+input, increment; fitted once on a separate stretch"
+    # the raw-input baseline is fitted on the same training steps (after the STDP ones)
+    d = lorenz63(n_samples=2000).normalised()
+    train, test = np.asarray(d.train), np.asarray(d.test)
+    raw = raw_input_baseline(test, n_context=200, n_predict=50, washout=20,
+                             fit_series=train[60:210], seed=0)[1]
+    assert r["NRMSE_raw_input"] == pytest.approx(raw, rel=1e-12)
+    # the evaluation presentation starts after STDP (60 steps) and the fit stretch (150)
+    assert res.t_start == pytest.approx((60 + 150) * 0.02)
+    with pytest.raises(ValueError, match="n_readout_fit"):
+        evaluate("hrsnn_small", "lorenz63", readout_fit="train", n_readout_fit=10 ** 6,
+                 codegen="numpy", **SHORT)
+
+
 @pytest.mark.slow
 @pytest.mark.standalone
 def test_cpp_standalone_gives_the_same_row_as_runtime(tmp_path):

@@ -13,8 +13,9 @@ import pytest
 brian2 = pytest.importorskip("brian2")
 
 from brian2_lnp.models.network import build_model  # noqa: E402
-from brian2_lnp.tasks.prediction import (SeriesEncoding, raw_input_baseline,  # noqa: E402
-                                         run_prediction, step_features)
+from brian2_lnp.tasks.prediction import (SeriesEncoding, SeriesReadout,  # noqa: E402
+                                         analyse_prediction, present_series,
+                                         raw_input_baseline, run_prediction, step_features)
 from brian2_lnp.tasks.robustness import (add_noise_snr, measured_snr_db,  # noqa: E402
                                          noise_robustness)
 
@@ -79,6 +80,82 @@ def test_step_features_by_hand_and_floor():
     far = step_features(_Spikes([0], [0.0]), [0], t_start=1.0, n_steps=2, step=0.01,
                         taus=(0.01,), dt=1e-3)
     assert (far == 0.0).all()
+
+
+# ----------------------------------------------------------------------------- series readout
+def _rotation_series(T, th=0.3, x0=(1.0, 0.0)):
+    """x(k+1) = A x(k) exactly, A a rotation by th (generated)."""
+    A = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    x = np.zeros((T, 2))
+    x[0] = x0
+    for k in range(T - 1):
+        x[k + 1] = A @ x[k]
+    return x
+
+
+def test_series_readout_input_term_and_increment_by_hand():
+    x = _rotation_series(400)
+    noise = np.random.default_rng(0).normal(size=(400, 5))  # features that know nothing
+    fixed = {"alphas": (1e-8,)}
+    both = SeriesReadout("ridge", inputs="network+input", **fixed).fit(noise[:300], x[:300])
+    # the direct input term: [x(k), F(k)] -> x(k+1) is the linear map A, nearly exact
+    err = np.abs(both.predict(noise[300:-1], x[300:-1]) - x[301:]).max()
+    assert err < 1e-3, err
+    np.testing.assert_array_equal(both.design(noise, x), np.hstack([x, noise]))
+    # the network-only readout on useless features cannot do this
+    net = SeriesReadout("ridge", inputs="network", **fixed).fit(noise[:300], x[:300])
+    assert np.abs(net.predict(noise[300:-1], x[300:-1]) - x[301:]).max() > 0.5
+    # increment target: a constant feature column gives the mean increment; x(k) is added back
+    const = np.ones((400, 1))
+    inc = SeriesReadout("ridge", target="increment", **fixed).fit(const[:300], x[:300])
+    mean_step = np.mean(x[1:300] - x[:299], axis=0)
+    np.testing.assert_allclose(inc.predict(const[300:301], x[300:301]), x[300:301] + mean_step,
+                               atol=1e-9)
+    assert inc.label == "ridge on network, increment"
+    with pytest.raises(ValueError, match="inputs"):
+        SeriesReadout(inputs="input")
+    with pytest.raises(ValueError, match="F"):
+        both.predict(noise[:3], x[:4])
+
+
+def test_raw_input_baseline_fitted_once_on_another_stretch():
+    fit = _rotation_series(200, x0=(0.0, 2.0))
+    x = _rotation_series(300)
+    pred, err = raw_input_baseline(x, n_context=200, n_predict=50, n_windows=2, washout=5,
+                                   readout_kwargs={"alphas": (1e-9,)}, fit_series=fit)
+    assert err < 1e-4
+    # fitted once: both windows use the same map, so a different context changes nothing
+    x2 = x.copy()
+    x2[:150] += 5.0
+    pred2, _ = raw_input_baseline(x2, n_context=200, n_predict=50, n_windows=2, washout=5,
+                                  readout_kwargs={"alphas": (1e-9,)}, fit_series=fit)
+    np.testing.assert_array_equal(pred, pred2)
+
+
+def test_readout_fitted_once_on_a_separate_stretch():
+    fit = generated_sine(150, phase=1.0)
+    x = generated_sine(160)
+    m = build_model("hrsnn_small", seed=1, n_inputs=10, plasticity=False)
+    enc = SeriesEncoding.fit(x, 10, step=0.02, dt=float(m.dt), r_max=400.0)
+    t_fit = present_series(m, fit, enc, seed=3)
+    t_eval = present_series(m, x, enc, seed=4)
+    neurons = np.arange(0, 125, 2)
+    kw = dict(n_context=60, n_predict=50, n_windows=2, washout=20, readout_neurons=neurons,
+              readout_inputs="network+input", target="increment")
+    r = analyse_prediction(m, x, enc, t_eval, fit_series=fit, fit_t_start=t_fit, **kw)
+    assert r.readout == "ridge on network+input, increment; fitted once on a separate stretch"
+    # by hand: one readout on the fit stretch's features, applied to every window
+    Ff = step_features(m, neurons, t_fit, 150, 0.02, dt=float(m.dt))
+    F = step_features(m, neurons, t_eval, 160, 0.02, dt=float(m.dt))
+    ro = SeriesReadout("ridge", "network+input", "increment").fit(Ff, fit, start=20)
+    for w in range(2):
+        c = 60 + 50 * w
+        np.testing.assert_allclose(r.one_step[w], ro.predict(F[c - 1:c + 49], x[c - 1:c + 49]))
+    per_window = analyse_prediction(m, x, enc, t_eval, **kw)
+    assert per_window.readout.endswith("fitted per window")
+    assert not np.allclose(per_window.one_step, r.one_step)
+    with pytest.raises(ValueError, match="fit_t_start"):
+        analyse_prediction(m, x, enc, t_eval, fit_series=fit, **kw)
 
 
 # ----------------------------------------------------------------------------- protocol

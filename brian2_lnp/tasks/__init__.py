@@ -3,15 +3,17 @@ protocols (the Brian2-facing layer above the models)."""
 from .classification import ClassificationResult, pool_images, run_classification
 from .evaluate import ROW_COLUMNS, evaluate
 from .features import spike_features
-from .prediction import (PredictionResult, SeriesEncoding, analyse_prediction, deferred_build,
-                         present_series, raw_input_baseline, run_prediction, step_features)
+from .prediction import (PredictionResult, SeriesEncoding, SeriesReadout, analyse_prediction,
+                         deferred_build, present_series, raw_input_baseline, run_prediction,
+                         step_features)
 from .readout import Readout, select_readout_neurons
 from .robustness import PAPER_SNR_DB, add_noise_snr, measured_snr_db, noise_robustness
 from .training import TrainingReport, freeze, is_frozen, train_stdp
 
 __all__ = ["Readout", "select_readout_neurons", "spike_features",
            "train_stdp", "freeze", "is_frozen", "TrainingReport",
-           "SeriesEncoding", "run_prediction", "analyse_prediction", "present_series",
+           "SeriesEncoding", "SeriesReadout", "run_prediction", "analyse_prediction",
+           "present_series",
            "step_features", "raw_input_baseline", "deferred_build", "PredictionResult",
            "run_classification", "pool_images", "ClassificationResult",
            "noise_robustness", "add_noise_snr", "measured_snr_db", "PAPER_SNR_DB",

@@ -39,7 +39,8 @@ IMAGE_TASKS = ("mnist5k", "fashion_mnist")
 #: largest Lyapunov exponents (per time unit) for VPT in Lyapunov times; Lorenz-63
 #: 0.906 (Sprott 2003), Rossler a=b=0.2, c=5.7: 0.0714 (Sprott 2003)
 LYAPUNOV_EXPONENTS = {"lorenz63": 0.906, "rossler": 0.0714}
-ROW_COLUMNS = ("model", "N", "task", "pruning", "training", "readout", "device", "seed", "SOPs",
+ROW_COLUMNS = ("model", "N", "task", "pruning", "training", "readout", "readout_inputs", "target",
+               "readout_fit", "device", "seed", "SOPs",
                "spikes", "eval_time_s", "NRMSE", "VPT", "VPT_lyapunov", "NRMSE_persistence",
                "VPT_persistence", "NRMSE_raw_input", "NRMSE_closed_loop", "VPT_closed_loop",
                "VPT_closed_loop_lyapunov", "accuracy", "n_active_neurons",
@@ -73,7 +74,8 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
              readout_fraction=0.1, stdp_steps=500, n_train_images=500, n_test_images=200,
              pool=1, image_max_rate=100.0, presentation=0.1, silence=0.1, task_kwargs=None,
              prune_kwargs=None, model_overrides=None, build_dir=None, raw_baseline_lags=1,
-             codegen=None, return_details=False):
+             codegen=None, return_details=False, readout_inputs="network", target="value",
+             readout_fit="window", n_readout_fit=5000, readout_kwargs=None):
     """Run a model on a task and return one pandas row.
 
     Parameters
@@ -125,6 +127,24 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     return_details : bool
         Also return the protocol result (PredictionResult or
         ClassificationResult) and the model: ``(row, result, model)``.
+    readout_inputs : {"network", "network+input"}
+        Prediction readout on the network's features only (default, the
+        paper's), or on the exact input value x(k) plus the features (the
+        reservoir-computing readout with a direct input term); see
+        :class:`~brian2_lnp.tasks.prediction.SeriesReadout`.
+    target : {"value", "increment"}
+        Prediction readout fitted to x(k+1) or to x(k+1) - x(k).
+    readout_fit : {"window", "train"}
+        "window" (default, 000 4.1): one readout per window, fitted on its
+        ``n_context`` steps. "train": after STDP (and freezing), the training
+        steps ``stdp_steps .. stdp_steps + n_readout_fit`` are presented and the
+        readout is fitted once on them; the raw-input baseline is then fitted on
+        the same steps.
+    n_readout_fit : int
+        Training steps presented for ``readout_fit="train"``.
+    readout_kwargs : dict, optional
+        Passed to the prediction readout and the raw-input baseline (e.g.
+        ``{"alphas": (1.0,)}`` for a fixed ridge penalty).
 
     Returns
     -------
@@ -142,6 +162,7 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     check_choice("task", task, set(all_tasks))
     check_choice("training", training, {"stdp", "none"})
     check_choice("readout", readout, {"ridge", "mlp"})
+    check_choice("readout_fit", readout_fit, {"window", "train"})
     check_choice("device", device, {"runtime", "cpp_standalone", "genn"})
     seed = check_int("seed", seed, 0) if seed is not None else _base_seed(None)
     if isinstance(pruning, str):
@@ -197,6 +218,9 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     row = {c: np.nan for c in ROW_COLUMNS}
     row.update(model=model_name, N=conn.N, task=task, pruning=pruning_name, training=training,
                readout=readout, device=device, seed=seed,
+               readout_inputs=np.nan if is_images else readout_inputs,
+               target=np.nan if is_images else target,
+               readout_fit=np.nan if is_images else readout_fit,
                n_active_neurons=int(conn.n_active_neurons),
                n_effective_synapses=int(np.count_nonzero(conn.effective)))
     standalone = is_standalone()
@@ -226,12 +250,26 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
         lyap = LYAPUNOV_EXPONENTS.get(task)
         common = dict(readout=readout, n_context=n_context, n_predict=n_predict,
                       n_windows=n_windows, washout=washout, taus=taus, readout_neurons=neurons,
-                      dt_series=data.step, lyapunov_exponent=lyap, seed=seed)
+                      dt_series=data.step, lyapunov_exponent=lyap, seed=seed,
+                      readout_inputs=readout_inputs, target=target,
+                      readout_kwargs=readout_kwargs)
         need = n_context + n_windows * n_predict
+        fit_series = None
+        if readout_fit == "train":
+            if closed_loop:
+                raise NotImplementedError("closed_loop: only with readout_fit='window'")
+            n_readout_fit = check_int("n_readout_fit", n_readout_fit, washout + 2)
+            s0 = stdp_steps if training == "stdp" else 0
+            fit_series = train_series[s0:s0 + n_readout_fit]
+            if fit_series.shape[0] < n_readout_fit:
+                raise ValueError(f"n_readout_fit: the training part has only "
+                                 f"{fit_series.shape[0]} steps after the STDP steps")
         with deferred_build(model):
             if training == "stdp":
                 train_stdp(model, train_series[:stdp_steps], encoding=enc,
                            seed=child_seed(seed, "stdp"), freeze_after=True)
+            if fit_series is not None:
+                t_fit = present_series(model, fit_series, enc, seed=child_seed(seed, "fit"))
             if not closed_loop:
                 t_eval = present_series(model, eval_series[:need], enc,
                                         seed=child_seed(seed, "input", 0))
@@ -239,7 +277,9 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
             t_eval = round(_now(model) / dt) * dt
             res = run_prediction(model, eval_series, enc, closed_loop=True, **common)
         else:
-            res = analyse_prediction(model, eval_series, enc, t_eval, **common)
+            fit_kw = ({} if fit_series is None
+                      else {"fit_series": fit_series, "fit_t_start": t_fit})
+            res = analyse_prediction(model, eval_series, enc, t_eval, **common, **fit_kw)
         m = res.metrics
         row.update(NRMSE=m["nrmse_one_step"], VPT=m["vpt_one_step"],
                    VPT_lyapunov=m.get("vpt_one_step_lyap", np.nan),
@@ -249,7 +289,8 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
                    VPT_closed_loop_lyapunov=m.get("vpt_closed_loop_lyap", np.nan))
         row["NRMSE_raw_input"] = raw_input_baseline(
             eval_series, readout=readout, n_context=n_context, n_predict=n_predict,
-            n_windows=n_windows, washout=washout, lags=raw_baseline_lags, seed=seed)[1]
+            n_windows=n_windows, washout=washout, lags=raw_baseline_lags, seed=seed,
+            readout_kwargs=readout_kwargs, fit_series=fit_series)[1]
         eval_dur = res.sim_time
     # SOPs over the evaluation run only (training spikes excluded), 000 Eq. 10
     i, t = model.spike_trains()

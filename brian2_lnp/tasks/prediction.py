@@ -40,12 +40,16 @@ from .readout import Readout, select_readout_neurons
 
 __all__ = ["SeriesEncoding", "PredictionResult", "present_series", "step_features",
            "run_prediction", "analyse_prediction", "deferred_build", "raw_input_baseline",
-           "DEFAULT_TAUS"]
+           "SeriesReadout", "DEFAULT_TAUS", "READOUT_INPUTS", "TARGETS"]
 
 logger = logging.getLogger(__name__)
 
 #: time constants (second) of the exponential filters whose outputs form the features
 DEFAULT_TAUS = (0.01, 0.05)
+#: what a prediction readout sees: the network's features only, or x(k) and the features
+READOUT_INPUTS = ("network", "network+input")
+#: what a prediction readout is fitted to: x(k+1), or the increment x(k+1) - x(k)
+TARGETS = ("value", "increment")
 
 
 # --------------------------------------------------------------------------- encoding
@@ -294,6 +298,74 @@ def step_features(model, neurons, t_start, n_steps, step, taus=DEFAULT_TAUS, dt=
     return F
 
 
+# --------------------------------------------------------------------------- readout
+class SeriesReadout:
+    """One-step series readout: the state after step k -> the value of step k+1.
+
+    Parameters
+    ----------
+    kind : {"ridge", "mlp"}
+        The trainable map (:class:`~brian2_lnp.tasks.readout.Readout`).
+    inputs : {"network", "network+input"}
+        ``"network"`` (default, the paper's readout): the readout neurons'
+        features after step k only; the network is the only path from the input
+        to the forecast. ``"network+input"``: the features together with the exact
+        value x(k) presented during step k, i.e. the standard reservoir-computing
+        readout ``W_out [u(k); x(k)]`` with a direct input term (Jaeger 2001;
+        Lukosevicius 2012). Its gain over the same readout on x(k) alone
+        (:func:`raw_input_baseline` with ``lags=1``) is what the network adds.
+    target : {"value", "increment"}
+        ``"value"``: fitted to x(k+1). ``"increment"``: fitted to x(k+1) - x(k),
+        and x(k) is added back to the output. Note that the forecast then uses
+        the exact x(k) whatever ``inputs`` is (with ``inputs="network"`` it is
+        persistence plus a network correction).
+    seed : None, int or Generator
+        MLP initialisation.
+    **readout_kwargs
+        Passed to :class:`~brian2_lnp.tasks.readout.Readout` (e.g. ``alphas``).
+    """
+
+    def __init__(self, kind="ridge", inputs="network", target="value", seed=None,
+                 **readout_kwargs):
+        self.kind = check_choice("kind", kind, {"ridge", "mlp"})
+        self.inputs = check_choice("inputs", inputs, set(READOUT_INPUTS))
+        self.target = check_choice("target", target, set(TARGETS))
+        self.readout = Readout(kind=kind, task="regression", seed=seed, **readout_kwargs)
+
+    @property
+    def label(self):
+        """Short honest name, e.g. ``"ridge on network+input, increment"``."""
+        return f"{self.kind} on {self.inputs}, {self.target}"
+
+    def design(self, F, X):
+        """Rows of the readout's input: ``F`` or ``[X, F]`` (k-th row: state after step k)."""
+        F = np.asarray(F, dtype=float)
+        X = _as_2d("X", X)
+        if F.ndim != 2 or F.shape[0] != X.shape[0]:
+            raise ValueError(f"F: expected ({X.shape[0]}, n_features) like X, got {F.shape}")
+        return np.hstack([X, F]) if self.inputs == "network+input" else F
+
+    def fit(self, F, X, start=0):
+        """Fit on the rows ``start .. T-2`` of features ``F`` (T, n) and series ``X`` (T, d).
+
+        Row k (features after step k, value x(k)) is mapped to x(k+1), or to
+        x(k+1) - x(k). Returns self.
+        """
+        X = _as_2d("X", X)
+        start = check_int("start", start, 0, X.shape[0] - 3)
+        Z = self.design(F, X)
+        y = X[start + 1:] - (X[start:-1] if self.target == "increment" else 0.0)
+        self.readout.fit(Z[start:-1], y)
+        return self
+
+    def predict(self, F, X):
+        """Forecast of x(k+1) for every row k of ``F`` and ``X``, shape (T, d)."""
+        X = _as_2d("X", X)
+        out = self.readout.predict(self.design(F, X))
+        out = out.reshape(X.shape[0], -1)
+        return out + X if self.target == "increment" else out
+
+
 # --------------------------------------------------------------------------- results
 @dataclasses.dataclass
 class PredictionResult:
@@ -317,6 +389,9 @@ class PredictionResult:
         Simulated seconds of the evaluation (after any previous runs).
     t_start : float
         Start time of the evaluation presentation (second).
+    readout : str
+        How the forecasts were made (:attr:`SeriesReadout.label` and where the
+        readout was fitted), e.g. ``"ridge on network, value; fitted per window"``.
     """
 
     y_true: np.ndarray
@@ -327,6 +402,7 @@ class PredictionResult:
     readout_neurons: np.ndarray
     sim_time: float
     t_start: float
+    readout: str = ""
 
 
 def _window_metrics(prefix, y_true, y_pred, std, epsilon, dt_series, lyap):
@@ -343,7 +419,8 @@ def _window_metrics(prefix, y_true, y_pred, std, epsilon, dt_series, lyap):
 def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n_predict=100,
                    n_windows=1, washout=50, closed_loop=False, taus=DEFAULT_TAUS,
                    readout_fraction=0.1, readout_neurons=None, std=None, epsilon=0.1,
-                   dt_series=None, lyapunov_exponent=None, seed=None, readout_kwargs=None):
+                   dt_series=None, lyapunov_exponent=None, seed=None, readout_kwargs=None,
+                   readout_inputs="network", target="value"):
     """Run the 000 section 4.1 prediction protocol on a Brian2 model.
 
     The series (use a z-scored one, e.g. ``Dataset.normalised().test``) is
@@ -382,6 +459,10 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
         Seeds the Poisson trains and the MLP.
     readout_kwargs : dict, optional
         Passed to :class:`Readout`.
+    readout_inputs : {"network", "network+input"}
+        What the readout sees (:class:`SeriesReadout`); default the network only.
+    target : {"value", "increment"}
+        What the readout is fitted to (:class:`SeriesReadout`).
 
     Returns
     -------
@@ -390,6 +471,8 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
     X = _as_2d("series", series)
     d = X.shape[1]
     check_choice("readout", readout, {"ridge", "mlp"})
+    check_choice("readout_inputs", readout_inputs, set(READOUT_INPUTS))
+    check_choice("target", target, set(TARGETS))
     n_context = check_int("n_context", n_context, 2)
     n_predict = check_int("n_predict", n_predict, 1)
     n_windows = check_int("n_windows", n_windows, 1)
@@ -412,8 +495,8 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
     rkw = dict(readout_kwargs or {})
 
     def new_readout(w):
-        return Readout(kind=readout, task="regression",
-                       seed=child_seed(base_seed, "readout", w), **rkw)
+        return SeriesReadout(readout, readout_inputs, target,
+                             seed=child_seed(base_seed, "readout", w), **rkw)
 
     step, dt = encoding.step, encoding.dt
     t0 = round(_now(model) / dt) * dt
@@ -430,11 +513,11 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
                            seed=child_seed(base_seed, "input", done))
             done = c_end
             F = step_features(model, neurons, t0, c_end, step, taus, dt)
-            ro = new_readout(w).fit(F[w * n_predict + washout:c_end - 1],
-                                    X[w * n_predict + washout + 1:c_end])
+            ro = new_readout(w).fit(F[w * n_predict + washout:c_end],
+                                    X[w * n_predict + washout:c_end])
             model.network.store("lnp_closed_loop")
             i_saved, t_saved = model.input_spikes()
-            x_next = ro.predict(F[c_end - 1:c_end])
+            x_next = ro.predict(F[c_end - 1:c_end], X[c_end - 1:c_end])
             for k in range(n_predict):
                 auto[w, k] = x_next[0]
                 if k == n_predict - 1:
@@ -442,7 +525,7 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
                 tk = present_series(model, x_next, encoding, t_start=t0 + (c_end + k) * step,
                                     seed=child_seed(base_seed, "auto", w, k))
                 f = step_features(model, neurons, tk, 1, step, taus, dt)
-                x_next = ro.predict(f)
+                x_next = ro.predict(f, x_next)
             model.network.restore("lnp_closed_loop")
             with _quiet_past_spikes():
                 model.set_input(i_saved, t_saved)
@@ -453,18 +536,20 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
 
 
 def _analyse(model, X, t0, encoding, neurons, n_context, n_predict, n_windows, washout, taus,
-             new_readout, std, epsilon, dt_series, lyapunov_exponent, auto=None):
-    """Fit the readout per window on the recorded run and score the forecasts."""
+             new_readout, std, epsilon, dt_series, lyapunov_exponent, auto=None, fit=None):
+    """Fit the readout (per window, or once on ``fit = (F, X, start)``) and score."""
     d = X.shape[1]
     need = n_context + n_windows * n_predict
     F = step_features(model, neurons, t0, need, encoding.step, taus, encoding.dt)
     one = np.zeros((n_windows, n_predict, d))
     y_true = np.zeros((n_windows, n_predict, d))
     pers = np.zeros((n_windows, n_predict, d))
+    ro = None if fit is None else new_readout("fit").fit(*fit)
     for w in range(n_windows):
         c0, c_end = w * n_predict, w * n_predict + n_context
-        ro = new_readout(w).fit(F[c0 + washout:c_end - 1], X[c0 + washout + 1:c_end])
-        one[w] = ro.predict(F[c_end - 1:c_end - 1 + n_predict])
+        if fit is None:
+            ro = new_readout(w).fit(F[c0 + washout:c_end], X[c0 + washout:c_end])
+        one[w] = ro.predict(F[c_end - 1:c_end - 1 + n_predict], X[c_end - 1:c_end - 1 + n_predict])
         y_true[w] = X[c_end:c_end + n_predict]
         pers[w] = X[c_end - 1:c_end - 1 + n_predict]
     m = {}
@@ -474,20 +559,30 @@ def _analyse(model, X, t0, encoding, neurons, n_context, n_predict, n_windows, w
     if auto is not None:
         m.update(_window_metrics("closed_loop", y_true, auto, std, epsilon, dt_series,
                                  lyapunov_exponent))
+    where = "fitted per window" if fit is None else "fitted once on a separate stretch"
     return PredictionResult(y_true, one, auto, pers, m, np.asarray(neurons), need * encoding.step,
-                            t0)
+                            t0, f"{ro.label}; {where}")
 
 
 def analyse_prediction(model, series, encoding, t_start, *, readout="ridge", n_context=500,
                        n_predict=100, n_windows=1, washout=50, taus=DEFAULT_TAUS,
                        readout_neurons, std=None, epsilon=0.1, dt_series=None,
-                       lyapunov_exponent=None, seed=None, readout_kwargs=None):
+                       lyapunov_exponent=None, seed=None, readout_kwargs=None,
+                       readout_inputs="network", target="value", fit_series=None,
+                       fit_t_start=None):
     """Score the one-step protocol on a run that already presented ``series`` from ``t_start``.
 
     For standalone devices, where the presentation (:func:`present_series`,
     possibly after STDP training) is scheduled inside one
     :func:`deferred_build` and the spikes can be read only after the build.
-    Parameters as in :func:`run_prediction`.
+    Parameters as in :func:`run_prediction`, and
+
+    fit_series : array (T_fit, d), optional
+        A stretch presented from ``fit_t_start`` (second) in the same run, e.g.
+        part of the training split. If given, the readout is fitted **once** on
+        it (its first ``washout`` steps skipped) and predicts every window; the
+        windows' contexts are then only a washout. Default: the 000 4.1
+        protocol, one readout per window fitted on its ``n_context`` steps.
 
     Returns
     -------
@@ -500,13 +595,26 @@ def analyse_prediction(model, series, encoding, t_start, *, readout="ridge", n_c
     std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
     base_seed = _base_seed(seed)
 
-    def new_readout(w):
-        return Readout(kind=readout, task="regression",
-                       seed=child_seed(base_seed, "readout", w), **dict(readout_kwargs or {}))
+    check_choice("readout_inputs", readout_inputs, set(READOUT_INPUTS))
+    check_choice("target", target, set(TARGETS))
 
+    def new_readout(w):
+        return SeriesReadout(readout, readout_inputs, target,
+                             seed=child_seed(base_seed, "readout", w), **dict(readout_kwargs or {}))
+
+    fit = None
+    if fit_series is not None:
+        if fit_t_start is None:
+            raise ValueError("fit_t_start: needed with fit_series (start of its presentation)")
+        Xf = _as_2d("fit_series", fit_series)
+        if Xf.shape[1] != d:
+            raise ValueError(f"fit_series: expected {d} dimensions, got {Xf.shape[1]}")
+        Ff = step_features(model, readout_neurons, float(fit_t_start), Xf.shape[0],
+                           encoding.step, taus, encoding.dt)
+        fit = (Ff, Xf, washout)
     return _analyse(model, X, float(t_start), encoding, readout_neurons, n_context, n_predict,
                     n_windows, washout, taus, new_readout, std, epsilon, dt_series,
-                    lyapunov_exponent)
+                    lyapunov_exponent, fit=fit)
 
 
 def _base_seed(seed):
@@ -516,12 +624,15 @@ def _base_seed(seed):
 
 
 def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100, n_windows=1,
-                       washout=50, lags=1, std=None, seed=None, readout_kwargs=None):
+                       washout=50, lags=1, std=None, seed=None, readout_kwargs=None,
+                       fit_series=None):
     """The same readout fitted on the raw input window instead of spike features.
 
     For each window (as in :func:`run_prediction`), the readout maps the
     last ``lags`` exact series values ``x[k-lags+1..k]`` to ``x[k+1]``; it is
-    fitted on the context and predicts the future one step ahead.
+    fitted on the context and predicts the future one step ahead. With
+    ``fit_series`` it is fitted once on that series instead (as
+    :func:`analyse_prediction` with ``fit_series``).
 
     Returns
     -------
@@ -537,14 +648,27 @@ def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100,
         raise ValueError(f"series: needs {need} steps, got {X.shape[0]}")
     std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
     # row k holds x[k-lags+1 .. k] (rows before lags-1 are never used)
-    Z = np.hstack([np.roll(X, s, axis=0) for s in range(lags)])
+    def lagged(A):
+        return np.hstack([np.roll(A, s, axis=0) for s in range(lags)])
+
+    def new_readout(w):
+        return Readout(kind=readout, task="regression", seed=child_seed(
+            seed if isinstance(seed, int) else 0, "raw", w), **(readout_kwargs or {}))
+
+    Z = lagged(X)
+    if fit_series is not None:
+        Xf = _as_2d("fit_series", fit_series)
+        if Xf.shape[1] != d or Xf.shape[0] < washout + 2:
+            raise ValueError(f"fit_series: expected (> {washout + 1}, {d}), got {Xf.shape}")
+        ro_once = new_readout("fit").fit(lagged(Xf)[washout:-1], Xf[washout + 1:])
     out = np.zeros((n_windows, n_predict, d))
     truth = np.zeros_like(out)
     for w in range(n_windows):
         c0, c_end = w * n_predict, w * n_predict + n_context
-        ro = Readout(kind=readout, task="regression", seed=child_seed(
-            seed if isinstance(seed, int) else 0, "raw", w), **(readout_kwargs or {}))
-        ro.fit(Z[c0 + washout:c_end - 1], X[c0 + washout + 1:c_end])
+        if fit_series is not None:
+            ro = ro_once
+        else:
+            ro = new_readout(w).fit(Z[c0 + washout:c_end - 1], X[c0 + washout + 1:c_end])
         out[w] = ro.predict(Z[c_end - 1:c_end - 1 + n_predict])
         truth[w] = X[c_end:c_end + n_predict]
     return out, float(nrmse(truth.reshape(-1, d), out.reshape(-1, d), std=std))
