@@ -91,6 +91,7 @@ def test_chrsnn_builds():
 # ----------------------------------------------------------------------------- round trips
 def test_export_apply_export_roundtrip_runtime():
     net = build_model("hrsnn_small", seed=1, input_rate=200)
+    assert net.input_mode == "poisson"
     before = net.export()
     net.run(100 * ms)
     after = net.export()
@@ -195,8 +196,10 @@ def test_stdp_sign_and_amplitude(order):
                      A_minus=Am, n_inputs=2, input_pre=[0, 1], input_post=[0, 1],
                      input_w=[40e-3, 40e-3])
     net = SpikingNetwork(spec, input_rate=0)
+    assert net.input_mode == "none"
     first, second_ = (0, 1) if order == "pre_before_post" else (1, 0)
     net.set_input([first, second_], [10e-3, 16e-3])
+    assert net.input_mode == "explicit"
     net.run(40 * ms)
     i, t = net.spike_trains()
     pre_t, post_t = t[i == 0], t[i == 1]

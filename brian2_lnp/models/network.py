@@ -644,6 +644,13 @@ class SpikingNetwork:
 
     # ------------------------------------------------------------------ compaction
     @property
+    def input_mode(self):
+        """Where the input spikes come from: ``"none"`` (no input channels or zero
+        rate), ``"poisson"`` (the background drive generated from the seed for each
+        run) or ``"explicit"`` (the spike trains given to :meth:`set_input`)."""
+        return self._input_mode
+
+    @property
     def frozen(self):
         """True when the recurrent weights cannot change during a run."""
         return (not self.plasticity) or self._frozen

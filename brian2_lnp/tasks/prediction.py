@@ -248,7 +248,7 @@ def present_series(model, X, encoding, t_start=None, seed=None, run=True):
     t0 = round(t0 / encoding.dt) * encoding.dt
     tr = encoding.spikes(X, t0, seed)
     i_old, t_old = model.input_spikes()
-    if model._input_mode != "explicit":  # background Poisson was generated for past runs only
+    if model.input_mode != "explicit":  # background Poisson was generated for past runs only
         keep = t_old < t0
         i_old, t_old = i_old[keep], t_old[keep]
     with _quiet_past_spikes():
