@@ -135,10 +135,8 @@ class Covariance:
         if self.method == "exact" or self._group_diag is None:
             return np.zeros(s.size)
         lin = self.linear_network
-        g = (self._group_diag[lin.rows] + self._group_diag[lin.cols]
-             - 2.0 * s[:, None] * self._group_edge)
-        G = g.shape[1]
-        return g.std(axis=1, ddof=1) / np.sqrt(G)
+        _, se = _group_edge_terms(self._group_diag, self._group_edge, lin.rows, lin.cols, s)
+        return se
 
 
 def scheme_stationary_covariance(A, sigma, h, sweeps=None, D=None):
@@ -246,11 +244,16 @@ class _NoConvergence(Exception):
     pass
 
 
-def _median_rel_stderr(gdiag, gedge, rows, cols, signs):
-    """Median over edges of stderr / |estimate| of C_ii + C_jj - 2 s C_ij (group arrays)."""
+def _group_edge_terms(gdiag, gedge, rows, cols, signs):
+    """Edge terms ``C_ii + C_jj - 2 s C_ij`` from per-group estimates: (mean, stderr)."""
     g = gdiag[rows] + gdiag[cols] - 2.0 * signs[:, None] * gedge
-    est = np.abs(g.mean(axis=1))
-    se = g.std(axis=1, ddof=1) / np.sqrt(g.shape[1])
+    return g.mean(axis=1), g.std(axis=1, ddof=1) / np.sqrt(g.shape[1])
+
+
+def _median_rel_stderr(gdiag, gedge, rows, cols, signs):
+    """Median over edges of stderr / |estimate| of the edge terms (group arrays)."""
+    est, se = _group_edge_terms(gdiag, gedge, rows, cols, signs)
+    est = np.abs(est)
     ok = est > 0
     return float(np.median(se[ok] / est[ok])) if ok.any() else 0.0
 
@@ -289,28 +292,23 @@ def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, 
         rhs += x
         rhs += sq * rng.standard_normal((n, n_chains))
         y = dinv * rhs
-        if K is not None:
-            for _ in range(K):  # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs
-                y_new = Lh @ y
-                y_new += rhs
-                y_new *= dinv
-                y = y_new
-            k = K
+        # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs: exactly K, or adaptive. The
+        # sweep count barely changes between steps, so convergence is tested only from
+        # two sweeps before the previous step's count on (each test costs ~1/4 sweep).
+        k = 0
+        for k in range(1, (K if K is not None else max_sweeps) + 1):
+            y_new = Lh @ y
+            y_new += rhs
+            y_new *= dinv
+            done = (K is None and k >= last_k - 2
+                    and np.abs(y_new - y).max() <= SWEEP_TOL * np.abs(y_new).max())
+            y = y_new
+            if done:
+                break
         else:
-            # the sweep count barely changes between steps: test convergence only from
-            # two sweeps before the previous step's count on (each test costs ~1/4 sweep)
-            for k in range(1, max_sweeps + 1):
-                y_new = Lh @ y
-                y_new += rhs
-                y_new *= dinv
-                done = (k >= last_k - 2
-                        and np.abs(y_new - y).max() <= SWEEP_TOL * np.abs(y_new).max())
-                y = y_new
-                if done:
-                    break
-            else:
+            if K is None:
                 raise _NoConvergence(t)
-            last_k = k
+        last_k = k
         total_sweeps += k
         worst = max(worst, k)
         x = y
@@ -426,7 +424,8 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
     sigma = check_range("sigma", sigma, 0, None, low_inclusive=False)
     if "h_factor" in kwargs:
         raise TypeError("h_factor: no longer an option; the sampled route uses an implicit "
-                        "(Cayley) step whose size is set by q (Jacobi sweep radius bound, default 0.5)")
+                        "(Cayley) step whose size is set by q (Jacobi sweep radius bound, "
+                        "default 0.5)")
     sampled_kw = {key: kwargs.pop(key) for key in SAMPLED_OPTIONS if key in kwargs}
     if isinstance(conn_or_lin, LinearNetwork):
         if kwargs:

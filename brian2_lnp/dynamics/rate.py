@@ -120,8 +120,7 @@ class RateNetwork:
     def jacobian(self, h):
         """LinearOperator of the step's Jacobian at ``h`` (input does not enter it)."""
         d = self.dphi(h)
-        a, c, W, n = self.a, self.c, self.W, self.n
-        cW = self._cW
+        a, cW, n = self.a, self._cW, self.n
 
         def matmat(V):
             V = np.asarray(V, dtype=float)
@@ -131,7 +130,7 @@ class RateNetwork:
 
         def matvec(v):
             v = np.asarray(v, dtype=float).ravel()
-            return a * v + c * (W @ (d * v))
+            return a * v + cW @ (d * v)
 
         return spla.LinearOperator((n, n), matvec=matvec, matmat=matmat, dtype=float)
 
