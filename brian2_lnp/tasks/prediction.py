@@ -492,11 +492,7 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
     if readout_neurons is None:
         readout_neurons = select_readout_neurons(model.export(), fraction=readout_fraction)
     neurons = np.asarray(readout_neurons, dtype=np.int64)
-    rkw = dict(readout_kwargs or {})
-
-    def new_readout(w):
-        return SeriesReadout(readout, readout_inputs, target,
-                             seed=child_seed(base_seed, "readout", w), **rkw)
+    new_readout = _readout_factory(readout, readout_inputs, target, base_seed, readout_kwargs)
 
     step, dt = encoding.step, encoding.dt
     t0 = round(_now(model) / dt) * dt
@@ -597,10 +593,7 @@ def analyse_prediction(model, series, encoding, t_start, *, readout="ridge", n_c
 
     check_choice("readout_inputs", readout_inputs, set(READOUT_INPUTS))
     check_choice("target", target, set(TARGETS))
-
-    def new_readout(w):
-        return SeriesReadout(readout, readout_inputs, target,
-                             seed=child_seed(base_seed, "readout", w), **dict(readout_kwargs or {}))
+    new_readout = _readout_factory(readout, readout_inputs, target, base_seed, readout_kwargs)
 
     fit = None
     if fit_series is not None:
@@ -615,6 +608,17 @@ def analyse_prediction(model, series, encoding, t_start, *, readout="ridge", n_c
     return _analyse(model, X, float(t_start), encoding, readout_neurons, n_context, n_predict,
                     n_windows, washout, taus, new_readout, std, epsilon, dt_series,
                     lyapunov_exponent, fit=fit)
+
+
+def _readout_factory(readout, readout_inputs, target, base_seed, readout_kwargs):
+    """``new_readout(w)``: a fresh SeriesReadout seeded for window (or fit) ``w``."""
+    rkw = dict(readout_kwargs or {})
+
+    def new_readout(w):
+        return SeriesReadout(readout, readout_inputs, target,
+                             seed=child_seed(base_seed, "readout", w), **rkw)
+
+    return new_readout
 
 
 def _base_seed(seed):
