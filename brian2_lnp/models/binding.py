@@ -951,9 +951,8 @@ class Brian2Binding:
         on_pre, on_post, delay, events = {}, {}, {}, {}
         for pw in _pathways(S):
             (on_pre if pw.prepost == "pre" else on_post)[pw.objname] = pw.code
-            dname = "delay" if pw.objname == "pre" else f"{pw.objname}_delay"
-            var = S.variables.get(dname)
-            if var is not None and var.scalar:
+            var = pw.variables["delay"]
+            if var.scalar:  # homogeneous delay, given at construction
                 delay[pw.objname] = b2.Quantity(var.get_value().item(), dim=var.dim)
             if pw.event != "spike":
                 events[pw.objname] = pw.event
@@ -980,6 +979,13 @@ class Brian2Binding:
             new = np.array(newS.variables[name].get_value(), copy=True)
             new[is_old] = old[old_local[is_old]]
             newS.variables[name].set_value(new)
+        for pw in _pathways(S):  # heterogeneous delays live on the pathways
+            var = pw.variables["delay"]
+            if not var.scalar:
+                target = getattr(newS, pw.objname).variables["delay"]
+                new = np.array(target.get_value(), copy=True)
+                new[is_old] = np.asarray(var.get_value())[old_local[is_old]]
+                target.set_value(new)
 
     def _others(self, network):
         """The user's objects that were not rebuilt, with the bound objects they refer to."""
