@@ -51,6 +51,8 @@ def edited(conn, rng):
     c.synapse_active[rng.choice(S, S // 5, replace=False)] = False
     c.neuron_active[rng.choice(c.N, 3, replace=False)] = False
     c.w = c.w * rng.uniform(0.5, 1.5, S)
+    # STDP clips plastic (excitatory) weights to w_max = 20 mV: apply() refuses more
+    c.w = np.where(c.types[c.pre] == 0, np.minimum(c.w, 20e-3), c.w)
     c.tau_m = c.tau_m * rng.uniform(0.8, 1.2, c.N)
     existing = set(zip(c.pre.tolist(), c.post.tolist()))
     new = [(a, b) for a in range(c.N) for b in range(c.N)
