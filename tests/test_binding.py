@@ -160,8 +160,10 @@ def test_scalar_tau_m_refuses_step_iv_unless_skipped():
     b = bind(P, [Ce, Ci], weight="w", tau_m=20 * ms)
     assert not b.tau_m_writable
     c = b.export()
-    with pytest.raises(ApplyError, match="tau_m.*Step IV"):
-        b.apply(c.replace(tau_m=c.tau_m * 1.1))
+    refused = c.replace(tau_m=c.tau_m * 1.1)
+    with pytest.raises(ApplyError, match="tau_m.*Step IV") as err:
+        b.apply(refused)
+    assert err.value.connectivity is refused  # the refused result is not lost
     b2 = bind(P, [Ce, Ci], weight="w", tau_m=20 * ms, on_fixed_tau_m="skip")
     b2.apply(c.replace(tau_m=c.tau_m * 1.1))
     assert np.all(b2.export().tau_m == 0.02)

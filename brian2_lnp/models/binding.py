@@ -663,7 +663,11 @@ class Brian2Binding:
                 f"apply: the {self.device_name} device already ran; values can no longer be "
                 "written into its objects. Build a new model (or rebuild/compact it in a fresh "
                 "device session) and apply before its run.")
-        new_obj = self.check(conn)
+        try:
+            new_obj = self.check(conn)
+        except ApplyError as exc:
+            exc.connectivity = conn  # what was refused is not lost (e.g. a prune result)
+            raise
         S_old = self.n_synapses
         new_local = {}
         for k, S in enumerate(self.synapses):

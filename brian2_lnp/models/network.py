@@ -76,6 +76,11 @@ def _check_spec(spec):
 
 
 
+def _refused(conn, exc):
+    exc.connectivity = conn  # what was refused is not lost (e.g. a prune result)
+    return exc
+
+
 class SpikingNetwork:
     """An HRSNN / CHRSNN as ordinary Brian2 objects.
 
@@ -297,7 +302,10 @@ class SpikingNetwork:
                 f"apply: this model already ran on the {self.device_name} device; values "
                 "can no longer be written into its objects. Build a new model (or compact() "
                 "it in a fresh device session) and apply before its run.")
-        self.binding.check(conn)
+        try:
+            self.binding.check(conn)
+        except ApplyError as exc:
+            raise _refused(conn, exc)
         S_old = self.binding.n_synapses
         new_pre, new_post = conn.pre[S_old:], conn.post[S_old:]
         rows = None
@@ -324,12 +332,12 @@ class SpikingNetwork:
         bad = np.flatnonzero(eff & ((conn.w < 0) | (conn.w > self.w_max * (1 + 1e-12))))
         if bad.size:
             k = int(bad[0])
-            raise ApplyError(
+            raise _refused(conn, ApplyError(
                 f"conn.w: plastic synapse {k} has weight {conn.w[k]:.6g} V; STDP clips plastic "
                 f"weights, so they must lie in [0, w_max] = [0, {self.w_max:.6g}] V "
                 f"({bad.size} such synapses). Clip them (e.g. prune with "
                 f"step_kwargs={{'noise': {{'w_max': {self.w_max!r}}}}}), or freeze() the model "
-                "first if the weights are to stay as they are")
+                "first if the weights are to stay as they are"))
 
     def stdp_parameters(self):
         """Per-synapse STDP parameters as written (dict of arrays, SI units)."""
