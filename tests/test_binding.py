@@ -341,3 +341,28 @@ def test_prune_a_binding_like_a_network():
     assert after.n_active_synapses < before.n_active_synapses
     assert after.n_synapses >= before.n_synapses  # Step III appended synapses, if any
     assert isinstance(b, Brian2Binding)
+
+
+@pytest.mark.standalone
+def test_export_after_a_cpp_standalone_run(tmp_path):
+    from brian2_lnp.models.devices import use_device
+
+    old_flags = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+    brian2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O0"]
+    try:
+        use_device("cpp_standalone", directory=str(tmp_path / "sa"))
+        P, Ce, Ci, G, Sin = cuba(N=100, p=0.2)
+        with pytest.raises(BindingError, match="known only after the run"):
+            bind(P, [Ce, Ci], weight="w", tau_m=20 * ms)
+        mon = SpikeMonitor(P)
+        brian2.run(20 * ms)
+        b = bind(P, [Ce, Ci], weight="w", tau_m=20 * ms)
+        c = b.export()
+        assert c.n_synapses == len(Ce) + len(Ci) > 0
+        assert np.array_equal(c.pre[:len(Ce)], np.asarray(Ce.i[:]))
+        assert np.allclose(c.w[:len(Ce)], Ce.w_[:]) and (c.w[len(Ce):] < 0).all()
+        assert c.types.sum() == 20 and mon.num_spikes >= 0
+        with pytest.raises(RuntimeError, match="already ran"):
+            b.apply(c)
+    finally:
+        brian2.prefs.codegen.cpp.extra_compile_args_gcc = old_flags

@@ -168,8 +168,10 @@ class Brian2Binding:
         self._check_overlaps()
         self.weight = self._check_weight(weight)
         self.sign = self._check_sign(sign)
-        self.neuron_active_var = self._check_neuron_var("neuron_active", neuron_active, None)
-        self.synapse_active_var = self._check_synapse_var("synapse_active", synapse_active)
+        self.neuron_active_var = self._check_mask_var("neuron_active", neuron_active,
+                                                      self.neurons, "neuron")
+        self.synapse_active_var = self._check_mask_var("synapse_active", synapse_active,
+                                                       self.synapses, "synapse")
         self._tau_var, self._tau_fixed = self._check_tau_m(tau_m)
         self._w_max = self._check_w_max(w_max)
         self._plastic_w = [_weight_is_plastic(S, self.weight) for S in self.synapses]
@@ -285,26 +287,18 @@ class Brian2Binding:
                                    f"for Synapses '{self.synapses[k].name}'")
         return out
 
-    def _check_neuron_var(self, arg, name, dim):
+    def _check_mask_var(self, arg, name, owners, kind):
+        """A 0/1 mask variable that every owner (groups or Synapses) has per item."""
         if name is None:
             return None
         if not isinstance(name, str):
             raise BindingError(f"{arg}: a variable name or None, got {name!r}")
-        for g in self.neurons:
-            if not _is_per_item(g, name):
-                raise BindingError(f"{arg}: '{name}' is not a per-neuron variable of "
-                                   f"NeuronGroup '{_span(g)[0].name}'")
-        return name
-
-    def _check_synapse_var(self, arg, name):
-        if name is None:
-            return None
-        if not isinstance(name, str):
-            raise BindingError(f"{arg}: a variable name or None, got {name!r}")
-        for S in self.synapses:
-            if not _is_per_item(S, name):
-                raise BindingError(f"{arg}: '{name}' is not a per-synapse variable of "
-                                   f"Synapses '{S.name}'")
+        for o in owners:
+            if not _is_per_item(o, name):
+                owner = _span(o)[0].name if kind == "neuron" else o.name
+                what = "NeuronGroup" if kind == "neuron" else "Synapses"
+                raise BindingError(f"{arg}: '{name}' is not a per-{kind} variable of "
+                                   f"{what} '{owner}'")
         return name
 
     def _check_tau_m(self, tau_m):
@@ -713,11 +707,13 @@ class Brian2Binding:
                 continue
             raw = np.empty(sel.size)
             raw[self._local[sel]] = np.where(zeroed[sel], 0.0, conn.w[sel] / self.sign[k])
-            getattr(S, self.weight + "_")[:] = raw
+            # an explicit slice (not [:]): standalone devices then record an index array
+            # with the values, as for any partial write
+            getattr(S, self.weight + "_")[0:sel.size] = raw
             if self.synapse_active_var:
                 sa = np.empty(sel.size)
                 sa[self._local[sel]] = conn.synapse_active[sel].astype(float)
-                getattr(S, self.synapse_active_var + "_")[:] = sa
+                getattr(S, self.synapse_active_var + "_")[0:sel.size] = sa
             if self._plastic_w[k] and zeroed[sel].any() and (
                     self._record is None or not np.array_equal(zeroed, self._zeroed)):
                 warnings.warn(
