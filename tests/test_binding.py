@@ -366,3 +366,35 @@ def test_export_after_a_cpp_standalone_run(tmp_path):
             b.apply(c)
     finally:
         brian2.prefs.codegen.cpp.extra_compile_args_gcc = old_flags
+
+
+def test_rebuild_with_delays_and_subgroups_gives_same_spike_trains():
+    # Brunel 2000 as Brian2's example writes it (subgroups as sources, delay D,
+    # PoissonInput), with the weight as a variable and heterogeneous inhibitory delays
+    from brian2 import Hz, PoissonInput
+
+    def poisson(target):
+        return PoissonInput(target=target, target_var="v", N=100, rate=60 * Hz,
+                            weight=0.2 * mV)
+
+    ns = dict(tau=20 * ms, theta=20 * mV, V_r=10 * mV)
+    P = NeuronGroup(100, "dv/dt = -v/tau : volt (unless refractory)", threshold="v > theta",
+                    reset="v = V_r", refractory=2 * ms, method="exact", namespace=ns)
+    exc, inh = P[:80], P[80:]
+    Se = Synapses(exc, P, "w : volt", on_pre="v += w", delay=1.5 * ms)
+    Si = Synapses(inh, P, "w : volt", on_pre="v += w")
+    brian2.seed(2)
+    Se.connect(p=0.1)
+    Si.connect(p=0.1)
+    Se.w = 0.2 * mV
+    Si.w = -1.0 * mV
+    Si.delay = "(1 + i % 3) * ms"
+    inp = poisson(P)
+    b = bind(P, [Se, Si], weight="w", tau_m=20 * ms, types={exc: "E", inh: "I"})
+    r = b.rebuild(network=[P, Se, Si, inp])
+    assert any(o is inp for o, _ in r.others)
+    i1, t1 = _run([P, Se, Si, inp], seed=7)
+    newP = r.groups[P.name]
+    i2, t2 = _run([newP, *r.synapses, poisson(newP)], seed=7)
+    assert i1.size > 50
+    assert np.array_equal(i1, i2) and np.array_equal(t1, t2)
