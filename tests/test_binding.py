@@ -398,3 +398,17 @@ def test_rebuild_with_delays_and_subgroups_gives_same_spike_trains():
     i2, t2 = _run([newP, *r.synapses, poisson(newP)], seed=7)
     assert i1.size > 50
     assert np.array_equal(i1, i2) and np.array_equal(t1, t2)
+
+
+def test_global_numbering_follows_the_order_of_the_bound_groups():
+    P = NeuronGroup(5, "dv/dt = -v/(10*ms) : volt", threshold="v>1*mV", reset="v=0*mV",
+                    method="exact")
+    S = Synapses(P, P, "w : volt", on_pre="v_post += w")
+    S.connect(i=[0, 3], j=[4, 1])
+    S.w = 1 * mV
+    b = bind([P[3:], P[:3]], S, weight="w", tau_m=10 * ms)  # global 0, 1 = P[3], P[4]
+    c = b.export()
+    assert np.array_equal(c.pre, [2, 0]) and np.array_equal(c.post, [1, 3])
+    b.apply(c.add_synapses([1], [3], [2e-3]))  # global 1 -> 3 is P[4] -> P[1]
+    assert np.array_equal(S.i[:], [0, 3, 4]) and np.array_equal(S.j[:], [4, 1, 1])
+    assert b.export().w[-1] == 2e-3

@@ -586,6 +586,12 @@ class Brian2Binding:
             check_no_parallel_synapses(conn.pre, conn.post, "conn")
         return new_obj
 
+    def _inverse(self, glob):
+        """Global neuron index -> index inside an endpoint (-1 outside it)."""
+        inv = np.full(self.N, -1, dtype=np.int64)
+        inv[glob] = np.arange(glob.size)
+        return inv
+
     def _route(self, conn):
         """Synapses object for each new synapse: one that connects its pre and post neurons and
         already carries the same (pre type, post type) pathway, else the same pre type."""
@@ -669,8 +675,7 @@ class Brian2Binding:
             if not sel.size:
                 continue
             gp, gq = conn.pre[S_old + sel], conn.post[S_old + sel]
-            i = np.searchsorted(self._src[k], gp)  # endpoint maps are increasing
-            j = np.searchsorted(self._tgt[k], gq)
+            i, j = self._inverse(self._src[k])[gp], self._inverse(self._tgt[k])[gq]
             n0 = int((self._obj == k).sum())
             S.connect(i=i.astype(np.int64), j=j.astype(np.int64))
             new_local[S.name] = np.arange(n0, n0 + sel.size)
@@ -765,9 +770,12 @@ class Brian2Binding:
         """
         import brian2 as b2
 
-        if not values_readable(self._device):
-            raise RuntimeError(f"rebuild: on the {self.device_name} device the state is known "
-                               "only after the run")
+        if is_standalone(self._device):
+            raise RuntimeError(
+                f"rebuild: works on the runtime device; on {self.device_name} the program runs "
+                "once. export() the Connectivity after the run, then build the pruned network "
+                "in a new session (device.reinit()), or prune and rebuild on the runtime device "
+                "before building the standalone program")
         conn = self.export() if conn is None else conn
         new_obj = self.check(conn)
         obj = np.concatenate([self._obj, new_obj])
