@@ -328,6 +328,13 @@ def test_rebuild_refuses_unsupported_features():
     b = bind(P, [Ce, Ci], weight="w", tau_m=20 * ms)
     with pytest.raises(BindingError, match="rebuild:.*regular.*run_regularly"):
         b.rebuild()
+    Q = NeuronGroup(3, "dv/dt = -v/(10*ms) : volt\nItot : volt", threshold="v>1*mV",
+                    reset="v=0*mV", method="exact")
+    S = Synapses(Q, Q, "w : volt\nItot_post = w : volt (summed)", on_pre="v_post += w")
+    S.connect(i=[0, 1], j=[1, 2])
+    S.w = 1 * mV
+    with pytest.raises(BindingError, match="rebuild:.*summed variables"):
+        bind(Q, S, weight="w", tau_m=10 * ms).rebuild()
 
 
 def test_prune_a_binding_like_a_network():

@@ -35,6 +35,8 @@ import warnings
 import numpy as np
 
 from ..graph import EXCITATORY, INHIBITORY, Connectivity
+from .copying import (UnsupportedFeature, copy_neuron_group, copy_neuron_state,
+                      copy_synapses, copy_synapse_state, pathways)
 from .devices import current_device_name, is_standalone
 
 __all__ = ["bind", "Brian2Binding", "RebuildResult", "BindingError", "ApplyError"]
@@ -107,14 +109,8 @@ def _code_writes(code, name):
     return False
 
 
-def _pathways(S):
-    """The SynapticPathway objects of a Synapses (``on_pre``, ``on_post`` and named ones)."""
-    # Brian2 keeps the pathway names in Synapses._synaptic_updaters (each is also an attribute)
-    return [getattr(S, n) for n in getattr(S, "_synaptic_updaters", [])]
-
-
 def _weight_is_plastic(S, weight):
-    if any(_code_writes(p.code, weight) for p in _pathways(S)):
+    if any(_code_writes(p.code, weight) for p in pathways(S)):
         return True
     eqs = getattr(S, "equations", None)
     return bool(eqs is not None and weight in getattr(eqs, "diff_eq_names", ()))
@@ -244,7 +240,7 @@ class Brian2Binding:
         for S in self.synapses:
             per = _is_per_item(S, weight)
             if per is None:
-                codes = "; ".join(f"on_{p.prepost}: {p.code.strip()!r}" for p in _pathways(S))
+                codes = "; ".join(f"on_{p.prepost}: {p.code.strip()!r}" for p in pathways(S))
                 raise BindingError(
                     f"weight: Synapses '{S.name}' has no variable '{weight}' ({codes}). A weight "
                     "written as a constant in on_pre ('ge += we') cannot be pruned synapse by "
@@ -777,6 +773,12 @@ class Brian2Binding:
                 "in a new session (device.reinit()), or prune and rebuild on the runtime device "
                 "before building the standalone program")
         conn = self.export() if conn is None else conn
+        try:
+            return self._rebuild(b2, conn, network, name_suffix)
+        except UnsupportedFeature as exc:
+            raise BindingError(str(exc)) from None
+
+    def _rebuild(self, b2, conn, network, name_suffix):
         new_obj = self.check(conn)
         obj = np.concatenate([self._obj, new_obj])
         keep_n = conn.neuron_active.copy()
@@ -801,11 +803,11 @@ class Brian2Binding:
             if not kept.size:
                 raise BindingError(f"rebuild: every neuron of NeuronGroup '{Gname}' is pruned; "
                                    "Brian2 cannot make an empty NeuronGroup")
-            newG = self._copy_group(b2, G, kept, t_now, name_suffix)
+            newG = copy_neuron_group(b2, G, kept, t_now, name_suffix)
             m = np.full(len(G), -1, dtype=np.int64)
             m[kept] = np.arange(kept.size)
             new_groups[Gname], local_map[Gname] = newG, m
-            self._copy_neuron_state(G, newG, kept, t_now)
+            copy_neuron_state(G, newG, kept, t_now)
         new_entries = [self._sub(new_groups, local_map, g) for g in self.neurons]
         new_syn, kept_objs, synapse_index = [], [], []
         old_local_all = np.concatenate([self._local, np.full(obj.size - self._local.size, -1,
@@ -816,12 +818,12 @@ class Brian2Binding:
             tgt, tgt0 = self._new_endpoint(S.target, new_groups, local_map)
             if src is None or tgt is None:
                 continue  # no neuron left on one side: nothing of S survives
-            newS = self._copy_synapses(b2, S, src, tgt, name_suffix)
+            newS = copy_synapses(b2, S, src, tgt, name_suffix)
             Gs, Gt = _span(S.source)[0].name, _span(S.target)[0].name
             i = local_map[Gs][self._endpoint_local(S.source, conn.pre[sel])] - src0
             j = local_map[Gt][self._endpoint_local(S.target, conn.post[sel])] - tgt0
             newS.connect(i=i.astype(np.int64), j=j.astype(np.int64))
-            self._copy_synapse_state(S, newS, old_local_all[sel], t_now)
+            copy_synapse_state(S, newS, old_local_all[sel], t_now)
             new_syn.append(newS)
             kept_objs.append(k)
             synapse_index.append(sel)
@@ -882,51 +884,6 @@ class Brian2Binding:
         return newG[int(kept[0]):int(kept[-1]) + 1]
 
     @staticmethod
-    def _copy_group(b2, G, kept, t_now, suffix):
-        eqs = G.user_equations
-        for eq in eqs.values():
-            if "linked" in eq.flags:
-                raise BindingError(f"rebuild: NeuronGroup '{G.name}' has a linked variable "
-                                   f"'{eq.varname}', which rebuild does not support")
-        known = {id(G.state_updater), id(getattr(G, "subexpression_updater", None))}
-        known |= {id(o) for o in G.thresholder.values()} | {id(o) for o in G.resetter.values()}
-        extra = [o for o in G.contained_objects if id(o) not in known]
-        if extra:
-            raise BindingError(f"rebuild: NeuronGroup '{G.name}' contains "
-                               f"{[o.name for o in extra]} (run_regularly or similar), which "
-                               "rebuild does not support; re-create them on the new group")
-        events = {k: v for k, v in G.events.items() if k != "spike"}
-        newG = b2.NeuronGroup(
-            kept.size, eqs, threshold=G.events.get("spike"),
-            reset=G.event_codes.get("spike"), refractory=G._refractory,
-            method=G.method_choice, namespace=dict(G.namespace), clock=G.clock,
-            events=events or None, name=G.name + suffix + "*")
-        for event, code in G.event_codes.items():
-            if event != "spike":
-                newG.run_on_event(event, code)
-        return newG
-
-    @staticmethod
-    def _copy_state(old, new, index, t_now, skip=()):
-        from brian2.core.variables import ArrayVariable
-
-        for name, var in old.variables.items():
-            if (name.startswith("_") or name in skip or not isinstance(var, ArrayVariable)
-                    or var.read_only or name not in new.variables
-                    or new.variables[name].read_only):
-                continue
-            if var.scalar:
-                new.variables[name].set_value(var.get_value())
-                continue
-            values = np.asarray(var.get_value()).copy()
-            if name in ("lastspike", "lastupdate"):
-                values = values - t_now
-            new.variables[name].set_value(values[index])
-
-    def _copy_neuron_state(self, G, newG, kept, t_now):
-        self._copy_state(G, newG, kept, t_now)
-
-    @staticmethod
     def _new_endpoint(endpoint, new_groups, local_map):
         """(new group or subgroup, its start in the new NeuronGroup) for an old endpoint."""
         G, a, b = _span(endpoint)
@@ -938,62 +895,6 @@ class Brian2Binding:
         if endpoint is G:
             return newG, 0
         return newG[int(kept[0]):int(kept[-1]) + 1], int(kept[0])
-
-    @staticmethod
-    def _copy_synapses(b2, S, source, target, suffix):
-        from brian2.equations.equations import DIFFERENTIAL_EQUATION, Equations
-
-        if getattr(S, "summed_updaters", None):
-            raise BindingError(f"rebuild: Synapses '{S.name}' has summed variables "
-                               f"{sorted(S.summed_updaters)}, which rebuild does not support")
-        if getattr(S, "subexpression_updater", None) is not None:
-            raise BindingError(f"rebuild: Synapses '{S.name}' has 'constant over dt' "
-                               "subexpressions, which rebuild does not support")
-        eqs = [eq for eq in S.equations.values() if eq.varname != S.multisynaptic_index]
-        if S.event_driven is not None:
-            eqs += [eq for eq in S.event_driven.values() if eq.type == DIFFERENTIAL_EQUATION]
-        for eq in eqs:
-            if "linked" in eq.flags:
-                raise BindingError(f"rebuild: Synapses '{S.name}' has a linked variable "
-                                   f"'{eq.varname}', which rebuild does not support")
-        on_pre, on_post, delay, events = {}, {}, {}, {}
-        for pw in _pathways(S):
-            (on_pre if pw.prepost == "pre" else on_post)[pw.objname] = pw.code
-            var = pw.variables["delay"]
-            if var.scalar:  # homogeneous delay, given at construction
-                delay[pw.objname] = b2.Quantity(var.get_value().item(), dim=var.dim)
-            if pw.event != "spike":
-                events[pw.objname] = pw.event
-        method = S.state_updater.method_choice if S.state_updater is not None else ("exact",)
-        return b2.Synapses(source, target, model=Equations(eqs), on_pre=on_pre or None,
-                           on_post=on_post or None, delay=delay or None,
-                           on_event=events or "spike", namespace=dict(S.namespace),
-                           method=method, clock=S.clock,
-                           multisynaptic_index=S.multisynaptic_index, name=S.name + suffix + "*")
-
-    @staticmethod
-    def _copy_synapse_state(S, newS, old_local, t_now):
-        from brian2.core.variables import ArrayVariable
-
-        is_old = old_local >= 0
-        for name, var in S.variables.items():
-            if (name.startswith("_") or not isinstance(var, ArrayVariable) or var.read_only
-                    or name not in newS.variables or newS.variables[name].read_only
-                    or S.variables.indices[name] != "_idx" or var.scalar):
-                continue
-            old = np.asarray(var.get_value())
-            if name in ("lastupdate",):
-                old = old - t_now
-            new = np.array(newS.variables[name].get_value(), copy=True)
-            new[is_old] = old[old_local[is_old]]
-            newS.variables[name].set_value(new)
-        for pw in _pathways(S):  # heterogeneous delays live on the pathways
-            var = pw.variables["delay"]
-            if not var.scalar:
-                target = getattr(newS, pw.objname).variables["delay"]
-                new = np.array(target.get_value(), copy=True)
-                new[is_old] = np.asarray(var.get_value())[old_local[is_old]]
-                target.set_value(new)
 
     def _others(self, network):
         """The user's objects that were not rebuilt, with the bound objects they refer to."""
