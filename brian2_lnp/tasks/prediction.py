@@ -24,17 +24,17 @@ a washout) and predicts the next 100 steps,
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 
 import numpy as np
 
 from ..metrics import nrmse, vpt
-from ..models.devices import is_standalone
+from ..models.devices import deferred_build, is_standalone
 from ..models.encoders import poisson_spike_trains
-from ..random import as_generator, child_seed
+from ..random import child_seed
 from ..validation import check_choice, check_int, check_range
+from .common import as_2d, base_seed, now, quiet_past_spikes, seconds, snap
 from .features import spike_features
 from .readout import Readout, select_readout_neurons
 
@@ -101,8 +101,8 @@ class SeriesEncoding:
         width : float
             Tuning width in units of the centre spacing (population coding), > 0.
         """
-        X = _as_2d("train", train)
-        step, dt = _seconds("step", step), _seconds("dt", dt)
+        X = as_2d("train", train)
+        step, dt = seconds("step", step), seconds("dt", dt)
         check_range("dt", dt, 0.0, low_inclusive=False)
         check_range("step", step, dt)
         n_channels = check_int("n_channels", n_channels, X.shape[1])
@@ -120,7 +120,7 @@ class SeriesEncoding:
 
     def rates(self, X):
         """Rates (Hz), shape (T, n_channels), for a series (T, d)."""
-        X = _as_2d("X", X)
+        X = as_2d("X", X)
         d = self.lo.size
         if X.shape[1] != d:
             raise ValueError(f"X: expected {d} dimensions like the fitted series, got {X.shape[1]}")
@@ -145,73 +145,7 @@ class SeriesEncoding:
                                     seed=seed)
 
 
-def _as_2d(name, X):
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"{name}: expected a non-empty (T,) or (T, d) array, got {X.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name}: must be finite")
-    return X
-
-
-def _seconds(name, value):
-    if hasattr(value, "dim"):
-        import brian2 as b2
-        b2.units.fundamentalunits.fail_for_dimension_mismatch(value, b2.second,
-                                                              f"{name} must be in second")
-        return float(value / b2.second)
-    return float(value)
-
-
 # --------------------------------------------------------------------------- running
-@contextlib.contextmanager
-def deferred_build(model):
-    """Let several ``run`` calls of a standalone model form one program.
-
-    On cpp_standalone (or genn) with ``build_on_run=True``, Brian2 builds and
-    runs the program at the first ``run``. Inside this context the build is
-    deferred: every ``run`` is recorded, values set between runs (e.g. freezing
-    STDP) become part of the program, and the program is built and run once on
-    exit. On the runtime device this does nothing.
-    """
-    import brian2 as b2
-
-    dev = b2.get_device()
-    if (not is_standalone(dev) or getattr(dev, "has_been_run", False)
-            or not getattr(dev, "build_on_run", False)):
-        # runtime, already built, or an enclosing deferred_build / the user builds
-        yield
-        return
-    dev.build_on_run = False
-    try:
-        yield
-    finally:
-        dev.build_on_run = True
-    dev.build(direct_call=False, **(dev.build_options or {}))
-
-
-@contextlib.contextmanager
-def _quiet_past_spikes():
-    # On runtime the whole input history is handed to the SpikeGeneratorGroup
-    # (so compact() and export keep it); Brian2 warns that the past part is
-    # ignored, which is exactly what we want.
-    log = logging.getLogger("brian2.input.spikegeneratorgroup")
-    old = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        log.setLevel(old)
-
-
-def _now(model):
-    import brian2 as b2
-
-    return float(model.network.t / b2.second)
-
-
 def present_series(model, X, encoding, t_start=None, seed=None, run=True):
     """Append the encoded series to the model's input and (optionally) run it.
 
@@ -242,8 +176,8 @@ def present_series(model, X, encoding, t_start=None, seed=None, run=True):
     if abs(float(model.dt) - encoding.dt) > 1e-12:
         raise ValueError(f"encoding.dt: must equal the model's dt={float(model.dt)} s, "
                          f"got {encoding.dt}")
-    X = _as_2d("X", X)
-    t0 = _now(model) if t_start is None else float(t_start)
+    X = as_2d("X", X)
+    t0 = now(model) if t_start is None else float(t_start)
     # snap to the dt grid (t may carry rounding from previous runs)
     t0 = round(t0 / encoding.dt) * encoding.dt
     tr = encoding.spikes(X, t0, seed)
@@ -251,7 +185,7 @@ def present_series(model, X, encoding, t_start=None, seed=None, run=True):
     if model.input_mode != "explicit":  # background Poisson was generated for past runs only
         keep = t_old < t0
         i_old, t_old = i_old[keep], t_old[keep]
-    with _quiet_past_spikes():
+    with quiet_past_spikes():
         model.set_input(np.concatenate([i_old, tr.indices]), np.concatenate([t_old, tr.times]))
         if run:
             model.run(X.shape[0] * encoding.step * b2.second)
@@ -340,7 +274,7 @@ class SeriesReadout:
     def design(self, F, X):
         """Rows of the readout's input: ``F`` or ``[X, F]`` (k-th row: state after step k)."""
         F = np.asarray(F, dtype=float)
-        X = _as_2d("X", X)
+        X = as_2d("X", X)
         if F.ndim != 2 or F.shape[0] != X.shape[0]:
             raise ValueError(f"F: expected ({X.shape[0]}, n_features) like X, got {F.shape}")
         return np.hstack([X, F]) if self.inputs == "network+input" else F
@@ -351,7 +285,7 @@ class SeriesReadout:
         Row k (features after step k, value x(k)) is mapped to x(k+1), or to
         x(k+1) - x(k). Returns self.
         """
-        X = _as_2d("X", X)
+        X = as_2d("X", X)
         start = check_int("start", start, 0, X.shape[0] - 3)
         Z = self.design(F, X)
         y = X[start + 1:] - (X[start:-1] if self.target == "increment" else 0.0)
@@ -360,7 +294,7 @@ class SeriesReadout:
 
     def predict(self, F, X):
         """Forecast of x(k+1) for every row k of ``F`` and ``X``, shape (T, d)."""
-        X = _as_2d("X", X)
+        X = as_2d("X", X)
         out = self.readout.predict(self.design(F, X))
         out = out.reshape(X.shape[0], -1)
         return out + X if self.target == "increment" else out
@@ -468,7 +402,7 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
     -------
     PredictionResult
     """
-    X = _as_2d("series", series)
+    X = as_2d("series", series)
     d = X.shape[1]
     check_choice("readout", readout, {"ridge", "mlp"})
     check_choice("readout_inputs", readout_inputs, set(READOUT_INPUTS))
@@ -488,25 +422,25 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
             "cpp_standalone/genn cannot do (their input trains are compiled before the run); "
             "use the runtime device for closed-loop prediction")
     std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
-    base_seed = _base_seed(seed)
+    bseed = base_seed(seed)
     if readout_neurons is None:
         readout_neurons = select_readout_neurons(model.export(), fraction=readout_fraction)
     neurons = np.asarray(readout_neurons, dtype=np.int64)
-    new_readout = _readout_factory(readout, readout_inputs, target, base_seed, readout_kwargs)
+    new_readout = _readout_factory(readout, readout_inputs, target, bseed, readout_kwargs)
 
     step, dt = encoding.step, encoding.dt
-    t0 = round(_now(model) / dt) * dt
+    t0 = round(now(model) / dt) * dt
     auto = np.zeros((n_windows, n_predict, d)) if closed_loop else None
     if not closed_loop:
         with deferred_build(model):
-            present_series(model, X, encoding, t_start=t0, seed=child_seed(base_seed, "input", 0))
+            present_series(model, X, encoding, t_start=t0, seed=child_seed(bseed, "input", 0))
     else:
         # true input up to each context end, then autonomous steps from a stored state
         done = 0
         for w in range(n_windows):
             c_end = w * n_predict + n_context
             present_series(model, X[done:c_end], encoding, t_start=t0 + done * step,
-                           seed=child_seed(base_seed, "input", done))
+                           seed=child_seed(bseed, "input", done))
             done = c_end
             F = step_features(model, neurons, t0, c_end, step, taus, dt)
             ro = new_readout(w).fit(F[w * n_predict + washout:c_end],
@@ -519,14 +453,14 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
                 if k == n_predict - 1:
                     break
                 tk = present_series(model, x_next, encoding, t_start=t0 + (c_end + k) * step,
-                                    seed=child_seed(base_seed, "auto", w, k))
+                                    seed=child_seed(bseed, "auto", w, k))
                 f = step_features(model, neurons, tk, 1, step, taus, dt)
                 x_next = ro.predict(f, x_next)
             model.network.restore("lnp_closed_loop")
-            with _quiet_past_spikes():
+            with quiet_past_spikes():
                 model.set_input(i_saved, t_saved)
         present_series(model, X[done:], encoding, t_start=t0 + done * step,
-                       seed=child_seed(base_seed, "input", done))
+                       seed=child_seed(bseed, "input", done))
     return _analyse(model, X, t0, encoding, neurons, n_context, n_predict, n_windows, washout,
                     taus, new_readout, std, epsilon, dt_series, lyapunov_exponent, auto)
 
@@ -584,22 +518,22 @@ def analyse_prediction(model, series, encoding, t_start, *, readout="ridge", n_c
     -------
     PredictionResult
     """
-    X = _as_2d("series", series)
+    X = as_2d("series", series)
     d = X.shape[1]
     need = n_context + n_windows * n_predict
     X = X[:need]
     std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
-    base_seed = _base_seed(seed)
+    bseed = base_seed(seed)
 
     check_choice("readout_inputs", readout_inputs, set(READOUT_INPUTS))
     check_choice("target", target, set(TARGETS))
-    new_readout = _readout_factory(readout, readout_inputs, target, base_seed, readout_kwargs)
+    new_readout = _readout_factory(readout, readout_inputs, target, bseed, readout_kwargs)
 
     fit = None
     if fit_series is not None:
         if fit_t_start is None:
             raise ValueError("fit_t_start: needed with fit_series (start of its presentation)")
-        Xf = _as_2d("fit_series", fit_series)
+        Xf = as_2d("fit_series", fit_series)
         if Xf.shape[1] != d:
             raise ValueError(f"fit_series: expected {d} dimensions, got {Xf.shape[1]}")
         Ff = step_features(model, readout_neurons, float(fit_t_start), Xf.shape[0],
@@ -621,12 +555,6 @@ def _readout_factory(readout, readout_inputs, target, base_seed, readout_kwargs)
     return new_readout
 
 
-def _base_seed(seed):
-    if isinstance(seed, (int, np.integer)):
-        return int(seed)
-    return int(as_generator(seed).integers(2**63 - 1))
-
-
 def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100, n_windows=1,
                        washout=50, lags=1, std=None, seed=None, readout_kwargs=None,
                        fit_series=None):
@@ -642,7 +570,7 @@ def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100,
     -------
     (y_pred (W, n_predict, d), nrmse)
     """
-    X = _as_2d("series", series)
+    X = as_2d("series", series)
     d = X.shape[1]
     lags = check_int("lags", lags, 1)
     n_context = check_int("n_context", n_context, lags + 2)
@@ -661,7 +589,7 @@ def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100,
 
     Z = lagged(X)
     if fit_series is not None:
-        Xf = _as_2d("fit_series", fit_series)
+        Xf = as_2d("fit_series", fit_series)
         if Xf.shape[1] != d or Xf.shape[0] < washout + 2:
             raise ValueError(f"fit_series: expected (> {washout + 1}, {d}), got {Xf.shape}")
         ro_once = new_readout("fit").fit(lagged(Xf)[washout:-1], Xf[washout + 1:])

@@ -24,8 +24,9 @@ import numpy as np
 from ..metrics import nrmse
 from ..random import as_generator, child_seed
 from ..validation import check_int, check_range
-from .prediction import (DEFAULT_TAUS, _as_2d, _base_seed, _now, deferred_build,
-                         present_series, step_features)
+from ..models.devices import deferred_build
+from .common import as_2d, base_seed, now
+from .prediction import DEFAULT_TAUS, present_series, step_features
 from .readout import Readout, select_readout_neurons
 
 __all__ = ["add_noise_snr", "measured_snr_db", "noise_robustness", "RobustnessResult",
@@ -53,7 +54,7 @@ def add_noise_snr(series, snr_db, seed=None):
     ndarray, same shape as ``series``
     """
     x = np.asarray(series, dtype=float)
-    X = _as_2d("series", x)
+    X = as_2d("series", x)
     snr_db = float(check_range("snr_db", snr_db, -100.0, 200.0))
     power = np.mean(X ** 2, axis=0)
     sigma = np.sqrt(power / 10.0 ** (snr_db / 10.0))
@@ -63,7 +64,7 @@ def add_noise_snr(series, snr_db, seed=None):
 
 def measured_snr_db(clean, noisy):
     """Measured SNR per dimension (dB): ``10 log10(mean x^2 / mean (noisy - x)^2)``."""
-    C, Nn = _as_2d("clean", clean), _as_2d("noisy", noisy)
+    C, Nn = as_2d("clean", clean), as_2d("noisy", noisy)
     if C.shape != Nn.shape:
         raise ValueError(f"clean, noisy: shapes differ ({C.shape} vs {Nn.shape})")
     return 10.0 * np.log10(np.mean(C ** 2, axis=0) / np.mean((Nn - C) ** 2, axis=0))
@@ -110,13 +111,13 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
     """
     import pandas as pd
 
-    C, T = _as_2d("context", context), _as_2d("test", test)
+    C, T = as_2d("context", context), as_2d("test", test)
     d = C.shape[1]
     washout = check_int("washout", washout, 0)
     if T.shape[0] < washout + 2 or C.shape[0] < washout + 2:
         raise ValueError(f"context, test: need more than washout + 1 = {washout + 1} steps")
     std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
-    base = _base_seed(seed)
+    base = base_seed(seed)
     levels = [float(s) for s in snr_db]
     if readout_neurons is None:
         readout_neurons = select_readout_neurons(model.export(), fraction=readout_fraction)
@@ -128,7 +129,7 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
     with deferred_build(model):
         if before is not None:
             before(model)
-        t = _now(model)
+        t = now(model)
         for k, (_, _, X) in enumerate(segments):
             starts.append(present_series(model, X, encoding, t_start=t,
                                          seed=child_seed(base, "input", k)))
