@@ -178,6 +178,13 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     data = _task_data(spec)
     model, name, device = _model_for(model_or_path, spec, data["n_inputs"], N, seed, device,
                                      training, options)
+    have = None if model.inputs is None else model.inputs.n_channels
+    if spec.is_prediction and have != data["n_inputs"]:
+        d = data["train"].shape[1]
+        raise ValueError(f"channels_per_dim: the task needs {data['n_inputs']} input channels "
+                         f"({spec.encoding.channels_per_dim} per dimension x {d}), the model "
+                         f"has {have}; build it with n_inputs={data['n_inputs']} or pass "
+                         f"channels_per_dim={have // d if have else 1}")
     if training == "stdp" and not model.plasticity:
         raise ValueError("training: 'stdp' needs a model built with plasticity=True")
     pruning_name = _prune(model, pruning, seed, options.prune_kwargs)
