@@ -245,14 +245,17 @@ def build_parser():
                          "--n-jobs, --scheduler, --no-resume")
     sp.set_defaults(func=_cmd_protocol)
 
-    sp = sub.add_parser("demo", help="build, prune, train and evaluate a small HRSNN (minutes)",
-                        description="The README main job: HRSNN (hrsnn_small, seed 0) -> LNP "
-                                    "-> STDP on Lorenz-63 -> table and figure.")
+    sp = sub.add_parser("demo", help="prune an HRSNN (N=1000) with LNP and compare it with "
+                                     "its controls on Lorenz-63 (about 5 min)",
+                        description="The README main job: HRSNN (hrsnn, N=1000, seed 0) -> "
+                                    "LNP, activity-pruned and random-matched controls -> STDP "
+                                    "and one-step Lorenz-63 prediction with baselines -> table "
+                                    "and figure.")
     sp.add_argument("--out", default="figures", help="output directory (default figures)")
-    sp.add_argument("--model", default=None, help="model (default hrsnn_small)")
+    sp.add_argument("--model", default=None, help="model (default hrsnn)")
     sp.add_argument("--N", type=int, default=None)
     sp.add_argument("--seed", type=int, default=None)
-    sp.add_argument("--iterations", type=int, default=None, help="LNP iterations (default 10)")
+    sp.add_argument("--iterations", type=int, default=None, help="LNP iterations (default 3)")
     sp.add_argument("--device", default="runtime", choices=["runtime", "cpp_standalone"])
     sp.add_argument("--no-progress", action="store_false", dest="progress")
     sp.set_defaults(func=_cmd_demo)
