@@ -68,7 +68,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from brian2_lnp.datasets import lorenz63  # noqa: E402
 from brian2_lnp.metrics import nrmse  # noqa: E402
 from brian2_lnp.random import child_seed  # noqa: E402
-from brian2_lnp.tasks.prediction import (SeriesReadout, _window_metrics,  # noqa: E402
+from brian2_lnp.tasks.prediction import (SeriesReadout, window_metrics,  # noqa: E402
                                          raw_input_baseline, step_features)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -160,7 +160,7 @@ def windows_of(P, X, n_windows):
 
 
 def scores(pred, true):
-    m = _window_metrics("x", true, pred, np.ones(true.shape[-1]), 0.1, DT_SERIES, LYAP)
+    m = window_metrics("x", true, pred, np.ones(true.shape[-1]), 0.1, DT_SERIES, LYAP)
     per = " ".join(f"{nrmse(a, b, std=1.0):.4f}" for a, b in zip(true, pred))
     return {"NRMSE": m["nrmse_x"], "VPT": m["vpt_x"], "VPT_lyapunov": m["vpt_x_lyap"],
             "per_window": per}

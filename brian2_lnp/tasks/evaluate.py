@@ -38,7 +38,8 @@ from ..validation import check_choice, check_int
 from .baselines import autoregressive_baseline, pixel_baselines
 from .classification import pool_images, present_images, run_classification
 from .common import base_seed, now, snap
-from .prediction import analyse_prediction, present_series, raw_input_baseline, run_prediction
+from .prediction import (Scoring, analyse_prediction, present_series, raw_input_baseline,
+                         run_prediction)
 from .readout import select_readout_neurons
 from .specs import TASKS, ReadoutSpec, Task, get_task, task_names
 from .training import train_stdp
@@ -311,7 +312,7 @@ def _prediction_part(model, spec, data, conn, seed, training):
     common = _protocol_kwargs(spec, data, seed, neurons)
     if proto.closed_loop:
         t_eval = snap(now(model), enc.dt)
-        res = run_prediction(model, series, enc, closed_loop=True, **common)
+        res = run_prediction(model, series, enc, **common)
     else:
         fit_kw = {} if fit_series is None else {"fit_series": fit_series, "fit_t_start": t_fit}
         res = analyse_prediction(model, series, enc, t_eval, **common, **fit_kw)
@@ -338,12 +339,9 @@ def _fit_stretch(train, ro, proto, training):
 
 
 def _protocol_kwargs(spec, data, seed, neurons, readout=None):
-    ro, proto = readout or spec.readout, spec.protocol
-    return dict(readout=ro.kind, n_context=proto.n_context, n_predict=proto.n_predict,
-                n_windows=proto.n_windows, washout=proto.washout, taus=ro.taus,
-                readout_neurons=neurons, dt_series=data["dt_series"],
-                lyapunov_exponent=spec.data.lyapunov_exponent, seed=seed,
-                readout_inputs=ro.inputs, target=ro.target, readout_kwargs=ro.readout_kwargs)
+    return dict(protocol=spec.protocol, readout=readout or spec.readout, readout_neurons=neurons,
+                seed=seed, scoring=Scoring(dt_series=data["dt_series"],
+                                           lyapunov_exponent=spec.data.lyapunov_exponent))
 
 
 def _prediction_values(m):

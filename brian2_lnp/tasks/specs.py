@@ -37,7 +37,7 @@ from ..validation import check_choice, check_int, check_range
 
 __all__ = ["DataSpec", "SeriesEncodingSpec", "ImageEncodingSpec", "ReadoutSpec",
            "PredictionProtocol", "ClassificationProtocol", "Task", "TASKS", "get_task",
-           "task_names", "PAPER_TAUS", "VALIDATED_TAUS"]
+           "task_names", "PAPER_TAUS", "VALIDATED_TAUS", "readout_from", "READOUT_KEYWORDS"]
 
 #: filter time constants (second) of the paper-style readout
 PAPER_TAUS = (0.01, 0.05)
@@ -406,3 +406,41 @@ def get_task(task, **fields):
         return task.replace(**fields) if fields else task
     check_choice("task", task, set(TASKS))
     return TASKS[task].replace(**fields) if fields else TASKS[task]
+
+
+#: keyword names of the lower-level task functions -> ReadoutSpec fields
+READOUT_KEYWORDS = {"taus": "taus", "readout_fraction": "fraction",
+                    "readout_inputs": "inputs", "target": "target"}
+
+
+def readout_from(readout=None, **keywords):
+    """A :class:`ReadoutSpec` from a spec, a kind name or None, and keyword settings.
+
+    ``readout``: a ReadoutSpec (used as is), ``"ridge"`` / ``"mlp"`` or None
+    (the paper's readout, :meth:`ReadoutSpec.paper`, of that kind). Keywords
+    (the names of earlier versions): ``taus``, ``readout_fraction``,
+    ``readout_inputs``, ``target``, and ``readout_kwargs`` (a dict with
+    ``alphas`` and / or ``standardize``).
+
+    Raises
+    ------
+    TypeError
+        A keyword that is not one of these.
+    """
+    spec = (readout if isinstance(readout, ReadoutSpec)
+            else ReadoutSpec.paper(**({"kind": readout} if readout is not None else {})))
+    fields = {}
+    for key, value in keywords.items():
+        if key == "readout_kwargs":
+            rk = dict(value or {})
+            unknown = set(rk) - {"alphas", "standardize"}
+            if unknown:
+                raise TypeError(f"readout_kwargs: only 'alphas' and 'standardize' are readout "
+                                f"settings, got {sorted(unknown)}")
+            fields.update(rk)
+        elif key in READOUT_KEYWORDS:
+            fields[READOUT_KEYWORDS[key]] = value
+        else:
+            raise TypeError(f"{key}: unexpected keyword argument (readout settings: "
+                            f"{sorted(READOUT_KEYWORDS) + ['readout_kwargs']})")
+    return dataclasses.replace(spec, **fields) if fields else spec
