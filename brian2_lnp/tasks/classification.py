@@ -20,11 +20,12 @@ import numpy as np
 
 from ..metrics import accuracy
 from ..models.encoders import encode_images
-from ..validation import check_choice, check_int, check_range
+from ..validation import check_int, check_range
 from .features import spike_features
 from ..models.devices import deferred_build
 from .common import base_seed, now, quiet_past_spikes, seconds
 from .readout import Readout, select_readout_neurons
+from .specs import readout_from
 from ..random import child_seed
 
 __all__ = ["pool_images", "present_images", "image_features", "run_classification",
@@ -123,8 +124,8 @@ class ClassificationResult:
 
 
 def run_classification(model, train, test, *, presentation=0.1, silence=0.1, max_rate=100.0,
-                       max_intensity=None, readout="ridge", readout_fraction=0.1,
-                       readout_neurons=None, seed=None, readout_kwargs=None, t_start=None):
+                       max_intensity=None, readout="ridge", readout_neurons=None, seed=None,
+                       t_start=None, **keywords):
     """Present training then test images and score a readout on spike counts.
 
     Parameters
@@ -138,17 +139,20 @@ def run_classification(model, train, test, *, presentation=0.1, silence=0.1, max
         Rate (Hz) of a pixel at ``max_intensity``.
     max_intensity : float, optional
         Default 255 for integer images, else the largest training value.
-    readout : {"ridge", "mlp"}
-    readout_fraction : float
-        Fraction of active neurons read out (top betweenness).
+    readout : ReadoutSpec or {"ridge", "mlp"}
+        Default the paper's readout (top 10 % by betweenness, leave-one-out
+        ridge on z-scored features); its ``kind``, ``fraction``, ``alphas``
+        and ``standardize`` are used.
     readout_neurons : array of int, optional
     seed : None, int or Generator
-    readout_kwargs : dict, optional
     t_start : float, optional
         The training then test images were already presented (with
         :func:`present_images`, same settings) from this time (second), e.g.
         inside one standalone program after STDP; only the readout is fitted.
         Default: present them now.
+    **keywords
+        ``readout_fraction``, ``readout_kwargs`` (the names of earlier
+        versions, see :func:`~brian2_lnp.tasks.specs.readout_from`).
 
     Returns
     -------
@@ -160,7 +164,7 @@ def run_classification(model, train, test, *, presentation=0.1, silence=0.1, max
         raise ValueError("train, test: images and labels must have the same length")
     if len(Xtr) < 2 or len(Xte) < 1:
         raise ValueError("train, test: need at least 2 training and 1 test image")
-    check_choice("readout", readout, {"ridge", "mlp"})
+    ro_spec = readout_from(readout, **keywords)
     presentation = check_range("presentation", seconds("presentation", presentation), 0.0,
                                low_inclusive=False)
     silence = check_range("silence", seconds("silence", silence), 0.0)
@@ -169,7 +173,7 @@ def run_classification(model, train, test, *, presentation=0.1, silence=0.1, max
         max_intensity = 255.0 if Xtr.dtype.kind in "iu" else float(Xtr.max()) or 1.0
     base = base_seed(seed)
     if readout_neurons is None:
-        readout_neurons = select_readout_neurons(model.export(), fraction=readout_fraction)
+        readout_neurons = select_readout_neurons(model.export(), fraction=ro_spec.fraction)
     neurons = np.asarray(readout_neurons, dtype=np.int64)
     allX = np.concatenate([Xtr.astype(float), Xte.astype(float)])
     if t_start is None:
@@ -181,8 +185,8 @@ def run_classification(model, train, test, *, presentation=0.1, silence=0.1, max
         t0 = float(t_start)
     F = image_features(model, neurons, t0, len(allX), presentation, silence)
     Ftr, Fte = F[:len(Xtr)], F[len(Xtr):]
-    ro = Readout(kind=readout, task="classification", seed=child_seed(base, "readout"),
-                 **dict(readout_kwargs or {}))
+    ro = Readout(kind=ro_spec.kind, task="classification", seed=child_seed(base, "readout"),
+                 **ro_spec.readout_kwargs)
     ro.fit(Ftr, ytr)
     pred = ro.predict(Fte)
     rate = float(F.mean() / presentation) if F.size else 0.0

@@ -385,9 +385,8 @@ def _classification_part(model, spec, data, conn, seed, training):
                        **_image_training_input(model, Xtr, image_kw, seed))
         t_eval = present_images(model, np.concatenate([Xtr, Xte]),
                                 seed=child_seed(seed, "images"), run=True, **image_kw)
-    res = run_classification(model, (Xtr, ytr), (Xte, yte), readout=ro.kind,
-                             readout_neurons=neurons, seed=seed, t_start=t_eval,
-                             readout_kwargs=ro.readout_kwargs, **image_kw)
+    res = run_classification(model, (Xtr, ytr), (Xte, yte), readout=ro,
+                             readout_neurons=neurons, seed=seed, t_start=t_eval, **image_kw)
     chance, pixels = pixel_baselines((Xtr, ytr), (Xte, yte), seed=seed)
     return res, t_eval, {"accuracy": res.accuracy, "accuracy_chance": chance,
                          "accuracy_pixels": pixels}

@@ -26,8 +26,9 @@ from ..random import as_generator, child_seed
 from ..validation import check_int, check_range
 from ..models.devices import deferred_build
 from .common import as_2d, base_seed, now
-from .prediction import DEFAULT_TAUS, present_series, step_features
+from .prediction import present_series, step_features
 from .readout import Readout, select_readout_neurons
+from .specs import readout_from
 
 __all__ = ["add_noise_snr", "measured_snr_db", "noise_robustness", "RobustnessResult",
            "PAPER_SNR_DB"]
@@ -81,8 +82,8 @@ class RobustnessResult:
 
 
 def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, readout="ridge",
-                     washout=50, taus=DEFAULT_TAUS, readout_fraction=0.1, readout_neurons=None,
-                     std=None, seed=None, readout_kwargs=None, before=None):
+                     washout=50, readout_neurons=None, std=None, seed=None, before=None,
+                     **keywords):
     """RMSE of the one-step forecast vs input SNR, with a readout trained on clean input.
 
     Parameters
@@ -96,14 +97,19 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
         ``washout`` steps.
     encoding : SeriesEncoding
     snr_db : sequence of float
-    readout, taus, readout_fraction, readout_neurons, readout_kwargs
-        As in :func:`~brian2_lnp.tasks.prediction.run_prediction`.
+    readout : ReadoutSpec or {"ridge", "mlp"}
+        Default the paper's readout; its kind, fraction, filters, penalty and
+        scaling are used.
+    readout_neurons : array of int, optional
     std : array (d,), optional
         Normalisation of ``nrmse`` (default 1).
     seed : None, int or Generator
     before : callable, optional
         ``before(model)`` runs first, in the same run / standalone program
         (e.g. ``lambda m: train_stdp(m, train[:500], encoding=enc)``).
+    **keywords
+        ``taus``, ``readout_fraction``, ``readout_kwargs`` (the names of earlier
+        versions, see :func:`~brian2_lnp.tasks.specs.readout_from`).
 
     Returns
     -------
@@ -111,6 +117,7 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
     """
     import pandas as pd
 
+    spec = readout_from(readout, **keywords)
     C, T = as_2d("context", context), as_2d("test", test)
     d = C.shape[1]
     washout = check_int("washout", washout, 0)
@@ -120,7 +127,7 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
     base = base_seed(seed)
     levels = [float(s) for s in snr_db]
     if readout_neurons is None:
-        readout_neurons = select_readout_neurons(model.export(), fraction=readout_fraction)
+        readout_neurons = select_readout_neurons(model.export(), fraction=spec.fraction)
     neurons = np.asarray(readout_neurons, dtype=np.int64)
     segments = [("clean-context", np.inf, C), ("clean-test", np.inf, T)]
     for k, s in enumerate(levels):
@@ -134,10 +141,11 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
             starts.append(present_series(model, X, encoding, t_start=t,
                                          seed=child_seed(base, "input", k)))
             t = starts[-1] + X.shape[0] * encoding.step
-    feats = [step_features(model, neurons, t0, X.shape[0], encoding.step, taus, encoding.dt)
+    feats = [step_features(model, neurons, t0, X.shape[0], encoding.step, spec.taus,
+                           encoding.dt)
              for t0, (_, _, X) in zip(starts, segments)]
-    ro = Readout(kind=readout, task="regression", seed=child_seed(base, "readout"),
-                 **dict(readout_kwargs or {}))
+    ro = Readout(kind=spec.kind, task="regression", seed=child_seed(base, "readout"),
+                 **spec.readout_kwargs)
     ro.fit(feats[0][washout:-1], C[washout + 1:])
     rows = []
     for (name, s, X), F in zip(segments[1:], feats[1:]):
