@@ -168,14 +168,7 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
 
     wall0 = time.perf_counter()
     spec, options = _resolve(task, options, fields)
-    check_choice("training", training, {"stdp", "none"})
-    check_choice("device", device, {"runtime", "cpp_standalone", "genn"})
-    seed = check_int("seed", seed, 0) if seed is not None else base_seed(None)
-    if isinstance(pruning, str):
-        check_choice("pruning", pruning, {"lnp"})
-    elif pruning is not None and not isinstance(pruning, Connectivity):
-        raise TypeError(f"pruning: expected None, a Connectivity or 'lnp', got "
-                        f"{type(pruning).__name__}")
+    seed = _check_args(training, device, seed, pruning)
     data = _task_data(spec)
     model, name, device = _model_for(model_or_path, spec, data["n_inputs"], N, seed, device,
                                      training, options)
@@ -206,6 +199,18 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     row["wall_s"] = time.perf_counter() - wall0
     out = pd.DataFrame([row], columns=list(ROW_COLUMNS))
     return (out, res, model) if return_details else out
+
+
+def _check_args(training, device, seed, pruning):
+    """Check the run arguments; return the seed (an int; drawn when None)."""
+    check_choice("training", training, {"stdp", "none"})
+    check_choice("device", device, {"runtime", "cpp_standalone", "genn"})
+    if isinstance(pruning, str):
+        check_choice("pruning", pruning, {"lnp"})
+    elif pruning is not None and not isinstance(pruning, Connectivity):
+        raise TypeError(f"pruning: expected None, a Connectivity or 'lnp', got "
+                        f"{type(pruning).__name__}")
+    return check_int("seed", seed, 0) if seed is not None else base_seed(None)
 
 
 def _settings(spec):
