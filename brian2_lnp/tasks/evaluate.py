@@ -41,7 +41,7 @@ from .common import base_seed, now, snap
 from .prediction import (Scoring, analyse_prediction, present_series, raw_input_baseline,
                          run_prediction)
 from .readout import select_readout_neurons
-from .specs import TASKS, ReadoutSpec, Task, get_task, task_names
+from .specs import TASKS, ReadoutSpec, get_task, readout_kwargs_fields, task_names
 from .training import train_stdp
 
 __all__ = ["evaluate", "RunOptions", "PREDICTION_TASKS", "IMAGE_TASKS", "LYAPUNOV_EXPONENTS",
@@ -111,12 +111,7 @@ def _resolve(task, options, fields):
         if key == "readout" and isinstance(value, str):
             out["kind"] = value
         elif key == "readout_kwargs":
-            rk = dict(value or {})
-            unknown = set(rk) - {"alphas", "standardize"}
-            if unknown:
-                raise TypeError(f"readout_kwargs: only 'alphas' and 'standardize' are task "
-                                f"settings, got {sorted(unknown)}")
-            out.update(rk)
+            out.update(readout_kwargs_fields(value))
         else:
             out[LEGACY_KEYWORDS.get(key, key)] = value
     if "data_kwargs" in out and out["data_kwargs"] is None:

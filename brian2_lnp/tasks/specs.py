@@ -37,7 +37,8 @@ from ..validation import check_choice, check_int, check_range
 
 __all__ = ["DataSpec", "SeriesEncodingSpec", "ImageEncodingSpec", "ReadoutSpec",
            "PredictionProtocol", "ClassificationProtocol", "Task", "TASKS", "get_task",
-           "task_names", "PAPER_TAUS", "VALIDATED_TAUS", "readout_from", "READOUT_KEYWORDS"]
+           "task_names", "PAPER_TAUS", "VALIDATED_TAUS", "readout_from", "READOUT_KEYWORDS",
+           "readout_kwargs_fields"]
 
 #: filter time constants (second) of the paper-style readout
 PAPER_TAUS = (0.01, 0.05)
@@ -413,6 +414,16 @@ READOUT_KEYWORDS = {"taus": "taus", "readout_fraction": "fraction",
                     "readout_inputs": "inputs", "target": "target"}
 
 
+def readout_kwargs_fields(readout_kwargs):
+    """ReadoutSpec fields from the ``readout_kwargs`` dict of earlier versions."""
+    rk = dict(readout_kwargs or {})
+    unknown = set(rk) - {"alphas", "standardize"}
+    if unknown:
+        raise TypeError(f"readout_kwargs: only 'alphas' and 'standardize' are readout "
+                        f"settings, got {sorted(unknown)}")
+    return rk
+
+
 def readout_from(readout=None, **keywords):
     """A :class:`ReadoutSpec` from a spec, a kind name or None, and keyword settings.
 
@@ -432,12 +443,7 @@ def readout_from(readout=None, **keywords):
     fields = {}
     for key, value in keywords.items():
         if key == "readout_kwargs":
-            rk = dict(value or {})
-            unknown = set(rk) - {"alphas", "standardize"}
-            if unknown:
-                raise TypeError(f"readout_kwargs: only 'alphas' and 'standardize' are readout "
-                                f"settings, got {sorted(unknown)}")
-            fields.update(rk)
+            fields.update(readout_kwargs_fields(value))
         elif key in READOUT_KEYWORDS:
             fields[READOUT_KEYWORDS[key]] = value
         else:
