@@ -106,7 +106,8 @@ def main():
     neurons = select_readout_neurons(conn, fraction=paper.fraction, centrality=scores)
     m = analyse_prediction(model, val, enc, t_eval, taus=paper.taus, readout_neurons=neurons,
                            readout_kwargs=paper.readout_kwargs, **common).metrics
-    rows.append(dict(fitted="per window (paper)", target="value", fraction=0.1, taus="0.01 0.05", alpha=np.nan,
+    rows.append(dict(fitted="per window (paper)", target="value", fraction=0.1,
+                     taus="0.01 0.05", alpha=np.nan,
                      scaling="per column", NRMSE=m["nrmse_one_step"], VPT=m["vpt_one_step"]))
     df = pd.DataFrame(rows).sort_values("NRMSE", kind="stable")
     df["NRMSE_persistence"] = res.metrics["nrmse_persistence"]
