@@ -108,13 +108,13 @@ def simulate(args, data):
 
     from brian2_lnp.metrics.sops import sops
     from brian2_lnp.models.network import build_model
-    from brian2_lnp.tasks.evaluate import _setup_device
+    from brian2_lnp.models.devices import start_session
     from brian2_lnp.tasks.prediction import SeriesEncoding, deferred_build, present_series
     from brian2_lnp.tasks.readout import select_readout_neurons
     from brian2_lnp.tasks.training import train_stdp
 
     train = np.asarray(data.train)
-    _setup_device(args.device, args.build_dir, None)
+    start_session(args.device, directory=args.build_dir)
     # compile with --make-jobs parallel jobs (Brian2's default "-j" starts one per file)
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{args.make_jobs}"]
     b2.defaultclock.dt = args.dt * b2.second
