@@ -296,7 +296,9 @@ def _prediction_part(model, spec, data, conn, seed, training):
             "closed_loop: runtime device only - the forecast of each step is the input of "
             "the next, and cpp_standalone/genn compile their input before the run")
     if proto.closed_loop and ro.fit == "train":
-        raise NotImplementedError("closed_loop: only with the per-window readout (fit='window')")
+        raise NotImplementedError(
+            "closed_loop: only with the per-window readout; pass readout_fit='window' (or "
+            "readout=ReadoutSpec.paper())")
     neurons = select_readout_neurons(conn, fraction=ro.fraction)
     enc = spec.encoding.fit(train)
     fit_series = _fit_stretch(train, ro, proto, training)
