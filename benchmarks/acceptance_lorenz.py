@@ -52,7 +52,10 @@ def run(split, r_max, args, build_dir):
         "hrsnn", "lorenz63", N=args.N, training=args.training, readout=args.readout,
         device=args.device, seed=args.seed, split=split, n_windows=args.windows, r_max=r_max,
         dt=args.dt, step=args.step, build_dir=build_dir, codegen=None, coding=args.coding,
-        taus=tuple(args.taus), readout_fraction=args.fraction, return_details=True)
+        taus=tuple(args.taus), readout_fraction=args.fraction, return_details=True,
+        # the settings this study was run with (before the validated task defaults)
+        channels_per_dim=10, readout_fit="window",
+        readout_kwargs={"alphas": (1e-6, 1e-4, 1e-2, 1.0, 1e2), "standardize": True})
     row["split"] = split
     # per-window one-step NRMSE (network and persistence), to see where errors come from
     from brian2_lnp.metrics import nrmse

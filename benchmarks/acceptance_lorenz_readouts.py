@@ -68,7 +68,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from brian2_lnp.datasets import lorenz63  # noqa: E402
 from brian2_lnp.metrics import nrmse  # noqa: E402
 from brian2_lnp.random import child_seed  # noqa: E402
-from brian2_lnp.tasks.prediction import (SeriesReadout, _window_metrics,  # noqa: E402
+from brian2_lnp.tasks.prediction import (SeriesReadout, window_metrics,  # noqa: E402
                                          raw_input_baseline, step_features)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -108,13 +108,13 @@ def simulate(args, data):
 
     from brian2_lnp.metrics.sops import sops
     from brian2_lnp.models.network import build_model
-    from brian2_lnp.tasks.evaluate import _setup_device
+    from brian2_lnp.models.devices import start_session
     from brian2_lnp.tasks.prediction import SeriesEncoding, deferred_build, present_series
     from brian2_lnp.tasks.readout import select_readout_neurons
     from brian2_lnp.tasks.training import train_stdp
 
     train = np.asarray(data.train)
-    _setup_device(args.device, args.build_dir, None)
+    start_session(args.device, directory=args.build_dir)
     # compile with --make-jobs parallel jobs (Brian2's default "-j" starts one per file)
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{args.make_jobs}"]
     b2.defaultclock.dt = args.dt * b2.second
@@ -160,7 +160,7 @@ def windows_of(P, X, n_windows):
 
 
 def scores(pred, true):
-    m = _window_metrics("x", true, pred, np.ones(true.shape[-1]), 0.1, DT_SERIES, LYAP)
+    m = window_metrics("x", true, pred, np.ones(true.shape[-1]), 0.1, DT_SERIES, LYAP)
     per = " ".join(f"{nrmse(a, b, std=1.0):.4f}" for a, b in zip(true, pred))
     return {"NRMSE": m["nrmse_x"], "VPT": m["vpt_x"], "VPT_lyapunov": m["vpt_x_lyap"],
             "per_window": per}

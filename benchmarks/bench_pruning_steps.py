@@ -108,7 +108,7 @@ def bench_steps(sizes, networkx_max, skip_step1_above):
 
 
 def study(n_seeds, density):
-    from brian2_lnp.pruning.spectral import format_study, spectral_study
+    from brian2_lnp.studies.spectral import format_study, spectral_study
 
     parts = []
     t0 = time.perf_counter()

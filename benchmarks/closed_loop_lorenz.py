@@ -18,6 +18,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from brian2_lnp.tasks import ReadoutSpec  # noqa: E402
 from brian2_lnp.tasks.evaluate import evaluate  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,9 +37,12 @@ def main(argv=None):
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 40)
     t0 = time.time()
-    row = evaluate("hrsnn", "lorenz63", N=args.N, training="stdp", readout=args.readout,
+    row = evaluate("hrsnn", "lorenz63", N=args.N, training="stdp",
                    device="runtime", codegen=args.codegen, seed=args.seed, split="test",
-                   n_windows=args.windows, r_max=args.r_max, dt=args.dt, closed_loop=True)
+                   n_windows=args.windows, r_max=args.r_max, dt=args.dt, closed_loop=True,
+                   # closed loop needs the per-window readout; the study's 10 channels per
+                   # dimension (before the validated task defaults)
+                   readout=ReadoutSpec.paper(kind=args.readout), channels_per_dim=10)
     row["r_max"] = args.r_max
     row["dt"] = args.dt
     row.to_csv(os.path.join(HERE, "closed_loop_lorenz.csv"), index=False)

@@ -89,6 +89,10 @@ def _cmd_evaluate(args):
             raise FileNotFoundError(f"--pruned: no such network file {args.pruned!r}")
         pruning = Connectivity.load(args.pruned)
     kw = {"training": args.training, "readout": args.readout}
+    if args.paper_readout:
+        from .tasks.specs import ReadoutSpec
+
+        kw["readout"] = ReadoutSpec.paper(kind=args.readout)
     row = evaluate_row(args.model, args.task, args.N, args.seed, pruning=pruning,
                        device=args.device, eval_kwargs=kw)
     print(row.T.to_string(header=False))
@@ -161,6 +165,7 @@ def _cmd_demo(args):
 def build_parser():
     """The ``argparse`` parser of ``brian2-lnp`` with all sub-commands."""
     from . import __version__
+    from .tasks.specs import TASKS
 
     p = argparse.ArgumentParser(
         prog="brian2-lnp",
@@ -204,9 +209,12 @@ def build_parser():
                         description="STDP-train and evaluate a model on a task "
                                     "(brian2_lnp.tasks.evaluate); prints one row of metrics.")
     model_args(sp)
-    sp.add_argument("--task", default="lorenz63",
-                    choices=["lorenz63", "rossler", "lorenz96", "google_stock", "wind_speed",
-                             "mnist5k", "fashion_mnist"])
+    sp.add_argument("--task", default="lorenz63", choices=list(TASKS),
+                    help="a registered task (brian2_lnp.tasks.TASKS)")
+    sp.add_argument("--paper-readout", action="store_true",
+                    help="the paper's readout (top 10 %% neurons, one readout per window "
+                         "fitted on its 500 context steps) instead of the defaults chosen on "
+                         "validation data")
     sp.add_argument("--pruned", default=None, help="pruned network (.npz from `prune`, same "
                                                    "MODEL, --N and --seed)")
     sp.add_argument("--training", default="stdp", choices=["stdp", "none"])
@@ -237,14 +245,17 @@ def build_parser():
                          "--n-jobs, --scheduler, --no-resume")
     sp.set_defaults(func=_cmd_protocol)
 
-    sp = sub.add_parser("demo", help="build, prune, train and evaluate a small HRSNN (minutes)",
-                        description="The README main job: HRSNN (hrsnn_small, seed 0) -> LNP "
-                                    "-> STDP on Lorenz-63 -> table and figure.")
+    sp = sub.add_parser("demo", help="prune an HRSNN (N=1000) with LNP and compare it with "
+                                     "its controls on Lorenz-63 (about 5 min)",
+                        description="The README main job: HRSNN (hrsnn, N=1000, seed 0) -> "
+                                    "LNP, activity-pruned and random-matched controls -> STDP "
+                                    "and one-step Lorenz-63 prediction with baselines -> table "
+                                    "and figure.")
     sp.add_argument("--out", default="figures", help="output directory (default figures)")
-    sp.add_argument("--model", default=None, help="model (default hrsnn_small)")
+    sp.add_argument("--model", default=None, help="model (default hrsnn)")
     sp.add_argument("--N", type=int, default=None)
     sp.add_argument("--seed", type=int, default=None)
-    sp.add_argument("--iterations", type=int, default=None, help="LNP iterations (default 10)")
+    sp.add_argument("--iterations", type=int, default=None, help="LNP iterations (default 3)")
     sp.add_argument("--device", default="runtime", choices=["runtime", "cpp_standalone"])
     sp.add_argument("--no-progress", action="store_false", dest="progress")
     sp.set_defaults(func=_cmd_demo)

@@ -25,7 +25,6 @@ Differences from the paper's setup:
 * Always the runtime device (all segments are in one run, so cpp_standalone
   would work too, but the shared networks are rebuilt here in Python).
 """
-import inspect
 import os
 import pickle
 
@@ -52,26 +51,24 @@ def robustness_unit(model, N, seed, source_file, method, stdp_steps, n_context, 
 
     from brian2_lnp.datasets import lorenz63
     from brian2_lnp.models.network import build_model
-    from brian2_lnp.protocols.units import _fresh_runtime, task_inputs
-    from brian2_lnp.tasks.evaluate import evaluate
-    from brian2_lnp.tasks.prediction import SeriesEncoding
+    from brian2_lnp.protocols.units import fresh_runtime
+    from brian2_lnp.tasks.specs import get_task
     from brian2_lnp.tasks.robustness import noise_robustness
     from brian2_lnp.tasks.training import train_stdp
 
-    # the encoding defaults of evaluate(), read from its signature so both stay equal
-    d = {k: p.default for k, p in inspect.signature(evaluate).parameters.items()}
+    # the encoding of the registered task, as evaluate() uses it
+    spec = get_task("lorenz63")
     data = lorenz63().normalised()
     train, test = np.asarray(data.train), np.asarray(data.test)
-    n_in = task_inputs("lorenz63", d["channels_per_dim"])
-    _fresh_runtime(d["dt"])
+    n_in = spec.n_inputs
+    fresh_runtime(spec.encoding.dt)
     net = build_model(model, N=N, seed=seed, n_inputs=n_in, plasticity=True)
     conn = None
     if source_file is not None:
         with open(source_file, "rb") as fh:
             conn = pickle.load(fh)["final"]
         net.apply(conn)
-    enc = SeriesEncoding.fit(train, n_in, step=d["step"], dt=d["dt"], coding=d["coding"],
-                             r_max=d["r_max"])
+    enc = spec.encoding.fit(train)
     train_stdp(net, train[:stdp_steps], encoding=enc, seed=child_seed(seed, "stdp"),
                freeze_after=True)
     res = noise_robustness(net, test[:n_context], test[n_context:n_context + n_test], enc,

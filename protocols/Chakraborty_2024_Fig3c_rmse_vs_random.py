@@ -82,7 +82,8 @@ def run(settings):
                     progress=settings.progress, desc=NAME)
     df = pd.concat([res[t.key].assign(repeat=i) for i, t in enumerate(tasks)], ignore_index=True)
     summary = summarize(df, ["pruning", "iteration"],
-                        ["NRMSE", "n_active_neurons", "n_effective_synapses", "SOPs"])
+                        ["NRMSE", "NRMSE_paper_readout", "NRMSE_persistence",
+                         "n_active_neurons", "n_effective_synapses", "SOPs"])
     files = [write_csv(df, settings, "Fig3c_rmse_vs_random.csv"),
              write_csv(summary, settings, "Fig3c_rmse_vs_random_summary.csv")]
     import matplotlib.pyplot as plt

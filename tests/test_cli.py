@@ -96,11 +96,14 @@ def test_parser_knows_every_subcommand():
 
 @pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--iterations", "3", "--no-progress"]) == 0
+    assert main(["demo", "--out", str(tmp_path), "--iterations", "1", "--N", "200",
+                 "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "NRMSE" in out and "SOPs" in out
+    assert "NRMSE" in out and "SOPs" in out and "persistence" in out
     df = pd.read_csv(tmp_path / "demo.csv")
-    assert list(df.pruning) == ["unpruned", "LNP"]
+    assert list(df.pruning) == ["unpruned", "LNP", "activity-pruned", "random-matched"]
     assert df.n_active_neurons[1] <= df.n_active_neurons[0]
+    # the controls match LNP's size
+    assert df.n_active_neurons[2] == df.n_active_neurons[1] == df.n_active_neurons[3]
     assert (df.SOPs > 0).all() and np.isfinite(df.NRMSE).all()
     assert os.path.getsize(tmp_path / "demo.png") > 1000

@@ -12,7 +12,7 @@ from brian2_lnp.models.network import build_model  # noqa: E402
 from brian2_lnp.tasks.evaluate import ROW_COLUMNS, evaluate  # noqa: E402
 
 SHORT = dict(n_context=200, n_predict=50, washout=20, stdp_steps=60, dt=1e-3, r_max=400.0,
-             task_kwargs={"n_samples": 2000}, seed=0)
+             task_kwargs={"n_samples": 2000}, seed=0, n_readout_fit=300)
 
 
 #: numpy code generation and a coarse step keep these runs short (see conftest)
@@ -35,15 +35,19 @@ def test_row_columns_and_real_sops_on_a_pruned_model():
     rng = np.random.default_rng(0)
     conn.synapse_active[rng.random(conn.n_synapses) < 0.4] = False
     conn.neuron_active[[3, 50]] = False
-    row = evaluate(m, "lorenz63", pruning=conn, training="stdp", readout="ridge", **SHORT)
+    with pytest.raises(ValueError, match="channels_per_dim"):
+        evaluate(m, "lorenz63", pruning=conn, training="stdp", **SHORT)
+    row = evaluate(m, "lorenz63", pruning=conn, training="stdp", readout="ridge",
+                   channels_per_dim=10, **SHORT)
     assert list(row.columns) == list(ROW_COLUMNS) and len(row) == 1
     r = row.iloc[0]
     assert r["pruning"] == "connectivity" and r["training"] == "stdp" and r["seed"] == 0
     assert r["n_active_neurons"] == 123
     assert r["n_effective_synapses"] == np.count_nonzero(conn.effective)
-    # SOPs from the real SpikeMonitor over the evaluation run only (after 60 STDP steps)
+    # SOPs from the real SpikeMonitor over the evaluation run only (after 60 STDP steps
+    # and the 300 steps the readout is fitted on)
     i, t = m.spike_trains()
-    t_eval = SHORT["stdp_steps"] * 0.02
+    t_eval = (SHORT["stdp_steps"] + SHORT["n_readout_fit"]) * 0.02
     assert r["SOPs"] == _brute_force_sops(i, t, t_eval, m.export()) > 0
     assert r["spikes"] == np.count_nonzero(t >= t_eval - 1e-12)
     for col in ("NRMSE", "NRMSE_persistence", "NRMSE_raw_input", "VPT"):
@@ -73,9 +77,9 @@ def test_readout_fitted_once_on_training_steps_with_an_input_term():
     from brian2_lnp.tasks.prediction import raw_input_baseline
 
     row, res, m = evaluate("hrsnn_small", "lorenz63", training="stdp", readout="ridge",
-                           codegen="numpy", readout_fit="train", n_readout_fit=150,
+                           codegen="numpy", readout_fit="train",
                            readout_inputs="network+input", target="increment",
-                           return_details=True, **SHORT)
+                           return_details=True, **{**SHORT, "n_readout_fit": 150})
     r = row.iloc[0]
     assert (r["readout_fit"], r["readout_inputs"], r["target"]) == ("train", "network+input",
                                                                     "increment")
@@ -84,13 +88,14 @@ def test_readout_fitted_once_on_training_steps_with_an_input_term():
     d = lorenz63(n_samples=2000).normalised()
     train, test = np.asarray(d.train), np.asarray(d.test)
     raw = raw_input_baseline(test, n_context=200, n_predict=50, washout=20,
-                             fit_series=train[60:210], seed=0)[1]
+                             fit_series=train[60:210], seed=0,
+                             readout_kwargs={"alphas": (10.0,), "standardize": False})[1]
     assert r["NRMSE_raw_input"] == pytest.approx(raw, rel=1e-12)
     # the evaluation presentation starts after STDP (60 steps) and the fit stretch (150)
     assert res.t_start == pytest.approx((60 + 150) * 0.02)
     with pytest.raises(ValueError, match="n_readout_fit"):
-        evaluate("hrsnn_small", "lorenz63", readout_fit="train", n_readout_fit=10 ** 6,
-                 codegen="numpy", **SHORT)
+        evaluate("hrsnn_small", "lorenz63", readout_fit="train", codegen="numpy",
+                 **{**SHORT, "n_readout_fit": 10 ** 6})
 
 
 @pytest.mark.slow

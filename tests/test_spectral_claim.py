@@ -14,9 +14,8 @@ from scipy.stats import mannwhitneyu
 
 from brian2_lnp.graph.connectivity import Connectivity
 from brian2_lnp.pruning.noise import noise_prune
-from brian2_lnp.pruning.spectral import (clustered_laplacian, compare_samplers,
-                                         slowest_eigenvalues, spectral_error, spectral_study,
-                                         stationary_covariance)
+from brian2_lnp.pruning.spectral import slowest_eigenvalues, spectral_error, stationary_covariance
+from brian2_lnp.studies.spectral import clustered_laplacian, compare_samplers, spectral_study
 
 NET = dict(n_clusters=6, cluster_size=20, p_in=0.9, bridges=1, leak=0.01, rate=50.0)
 DENSITY = 0.6

@@ -7,13 +7,15 @@ clear ImportError naming what to install for GeNN.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import tempfile
 
 __all__ = ["use_device", "current_device_name", "is_standalone", "DeviceUnavailableError",
-           "DEVICES"]
+           "DEVICES", "deferred_build",
+           "start_session"]
 
 logger = logging.getLogger(__name__)
 
@@ -119,3 +121,65 @@ def is_standalone(device=None):
     from brian2.devices.device import RuntimeDevice, get_device
 
     return not isinstance(device if device is not None else get_device(), RuntimeDevice)
+
+
+@contextlib.contextmanager
+def deferred_build(model=None):
+    """Let several ``run`` calls of a standalone model form one program.
+
+    On cpp_standalone (or genn) with ``build_on_run=True``, Brian2 builds and
+    runs the program at the first ``run``. Inside this context the build is
+    deferred: every ``run`` is recorded, values set between runs (e.g. freezing
+    STDP) become part of the program, and the program is built and run once on
+    exit. On the runtime device, on a device already built, inside an enclosing
+    ``deferred_build`` or when the user builds by hand (``build_on_run=False``)
+    this does nothing.
+
+    Parameters
+    ----------
+    model : SpikingNetwork, optional
+        Accepted for readability at call sites; the policy is the active device's.
+    """
+    import brian2 as b2
+
+    dev = b2.get_device()
+    if (not is_standalone(dev) or getattr(dev, "has_been_run", False)
+            or not getattr(dev, "build_on_run", False)):
+        yield
+        return
+    dev.build_on_run = False
+    try:
+        yield
+    finally:
+        dev.build_on_run = True
+    dev.build(direct_call=False, **(dev.build_options or {}))
+
+
+def start_session(name="runtime", directory=None, codegen=None, dt=None):
+    """A fresh Brian2 session on device ``name``: reset the device, a new scope.
+
+    Parameters
+    ----------
+    name : {"runtime", "cpp_standalone", "genn"}
+    directory : str, optional
+        Build directory of a standalone device (default a new temporary one).
+    codegen : {"cython", "numpy"}, optional
+        Runtime code generation (see :func:`use_device`).
+    dt : float, optional
+        Default clock step (second).
+
+    Returns
+    -------
+    str or None
+        The build directory (standalone), None on runtime.
+    """
+    import brian2 as b2
+
+    b2.device.reinit()
+    b2.device.activate()
+    b2.start_scope()
+    out = (use_device("runtime", codegen=codegen) if name == "runtime"
+           else use_device(name, directory=directory))
+    if dt is not None:
+        b2.defaultclock.dt = float(dt) * b2.second
+    return out

@@ -19,7 +19,7 @@ from ..random import child_seed
 __all__ = ["make_connectivity", "lnp_options", "lnp_repeat", "rate_spectrum", "brian_rates",
            "stdp_trained_connectivity", "evaluate_row", "activity_repeat", "QUICK_LYAP",
            "task_inputs", "embed_in_model", "er_control", "QUICK_EVAL",
-           "eval_options"]
+           "eval_options", "fresh_runtime"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +28,19 @@ logger = logging.getLogger(__name__)
 QUICK_LYAP = {"n_steps": 300, "transient": 100, "k": 10}
 
 
-def task_inputs(task, channels_per_dim=10):
-    """Input channels G's ``evaluate`` builds for a task (so the networks match).
+def task_inputs(task, channels_per_dim=None):
+    """Input channels :func:`~brian2_lnp.tasks.evaluate.evaluate` builds for a task.
 
-    Prediction tasks: ``channels_per_dim`` per series dimension; images: pixels.
+    Read from the task registry (:data:`brian2_lnp.tasks.TASKS`) so the networks
+    match: ``channels_per_dim`` (default the task's) per series dimension;
+    None for image tasks (the pixel count, which depends on pooling).
     """
-    dims = {"lorenz63": 3, "rossler": 3, "google_stock": 1, "wind_speed": 1}
-    if task in dims:
-        return channels_per_dim * dims[task]
-    return None
+    from ..tasks.specs import get_task
+
+    spec = get_task(task)
+    if channels_per_dim is not None and spec.is_prediction:
+        spec = spec.replace(channels_per_dim=channels_per_dim)
+    return spec.n_inputs
 
 
 def make_connectivity(model, N=None, seed=0, n_inputs=None, overrides=None):
@@ -127,16 +131,11 @@ def rate_spectrum(conn, seed, lyap_kwargs=None):
     return np.asarray(res.exponents, dtype=float)
 
 
-def _fresh_runtime(dt=1e-4):
-    import brian2 as b2
+def fresh_runtime(dt=1e-4):
+    """A fresh runtime Brian2 session with default clock step ``dt`` (second)."""
+    from ..models.devices import start_session
 
-    from ..models.devices import use_device
-
-    b2.device.reinit()
-    b2.device.activate()
-    b2.start_scope()
-    use_device("runtime")
-    b2.defaultclock.dt = dt * b2.second
+    start_session("runtime", dt=dt)
 
 
 def brian_rates(model, N, seed, conn, duration=0.5, n_inputs=None, overrides=None, dt=1e-4):
@@ -150,7 +149,7 @@ def brian_rates(model, N, seed, conn, duration=0.5, n_inputs=None, overrides=Non
 
     from ..models.network import build_model
 
-    _fresh_runtime(dt)
+    fresh_runtime(dt)
     net = build_model(model, N=N, seed=seed, n_inputs=n_inputs, plasticity=False,
                       **(overrides or {}))
     net.apply(conn)
@@ -169,7 +168,7 @@ def stdp_trained_connectivity(model, N, seed, conn=None, duration=1.0, n_inputs=
 
     from ..models.network import build_model
 
-    _fresh_runtime(dt)
+    fresh_runtime(dt)
     net = build_model(model, N=N, seed=seed, n_inputs=n_inputs, plasticity=True,
                       **(overrides or {}))
     if conn is not None:
@@ -182,7 +181,7 @@ def stdp_trained_connectivity(model, N, seed, conn=None, duration=1.0, n_inputs=
 
 def evaluate_row(model, task, N, seed, pruning=None, label=None, device="runtime",
                  eval_kwargs=None):
-    """One row of :func:`brian2_lnp.tasks.evaluate.evaluate` (G's one-call evaluation).
+    """One row of :func:`brian2_lnp.tasks.evaluate.evaluate`.
 
     ``pruning`` is None or a Connectivity of the same generated network
     (same model, N and seed). ``label`` fills the ``pruning`` column.
@@ -218,7 +217,7 @@ def activity_repeat(model, task, N, seed, fraction=0.1, max_iterations=5, tolera
     from ..pruning import activity_prune
 
     t0 = time.perf_counter()
-    n_in = task_inputs(task, (eval_kwargs or {}).get("channels_per_dim", 10))
+    n_in = task_inputs(task, (eval_kwargs or {}).get("channels_per_dim"))
     conn = make_connectivity(model, N=N, seed=seed, n_inputs=n_in)
     rows = []
 
@@ -280,13 +279,15 @@ def er_control(original, lnp_conn, seed):
     return embed_in_model(original, g)
 
 
-#: evaluate() options of --quick task runs: shorter STDP training and prediction
-#: windows than the paper's 500-step context / 100-step forecast
-QUICK_EVAL = {"stdp_steps": 100, "n_context": 200, "n_predict": 50, "washout": 20}
+#: evaluate() options of --quick task runs: shorter STDP training, readout fitting
+#: stretch and prediction windows than the paper's 500-step context / 100-step forecast
+QUICK_EVAL = {"stdp_steps": 100, "n_context": 200, "n_predict": 50, "washout": 20,
+              "n_fit": 300}
 
 
 def eval_options(quick, **extra):
-    """``evaluate`` keyword arguments for quick or paper-scale runs (paper: G's defaults)."""
+    """``evaluate`` keyword arguments for quick or paper-scale runs (paper scale: the
+    task's defaults, see :mod:`brian2_lnp.tasks.specs`)."""
     kw = dict(QUICK_EVAL) if quick else {}
     kw.update(extra)
     return kw

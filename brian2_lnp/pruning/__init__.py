@@ -16,10 +16,8 @@ from .driver import (ABLATIONS, DEFAULT_DELOCALIZE_FRACTION, DEFAULT_DENSITY, DE
 from .noise import COVARIANCE_KEYS, noise_prune
 from .report import (CentralityPruneReport, DelocalizeReport, NoisePruneReport,
                      SpectralErrorReport, StepReport, to_jsonable)
-from .spectral import (DENSE_EIG_MAX, SAMPLERS, clustered_laplacian, compare_samplers,
-                       edge_scores, format_study, keep_probabilities, sample_keep,
-                       slowest_eigenvalues,
-                       solve_rho, sparsify_linear, spectral_error, spectral_study,
+from .spectral import (DENSE_EIG_MAX, SAMPLERS, edge_scores, keep_probabilities, sample_keep,
+                       slowest_eigenvalues, solve_rho, sparsify_linear, spectral_error,
                        stationary_covariance)
 from .timescales import (TimescaleReport, group_labels, lyapunov_objective,
                          optimize_timescales, quantile_embedding, surrogate_kwargs,
@@ -30,8 +28,7 @@ __all__ = [
     "noise_prune", "COVARIANCE_KEYS",
     # spectral sparsification helpers behind Step I
     "solve_rho", "stationary_covariance", "keep_probabilities", "edge_scores", "sample_keep",
-    "sparsify_linear", "slowest_eigenvalues", "spectral_error", "clustered_laplacian",
-    "compare_samplers", "spectral_study", "format_study", "SAMPLERS", "DENSE_EIG_MAX",
+    "sparsify_linear", "slowest_eigenvalues", "spectral_error", "SAMPLERS", "DENSE_EIG_MAX",
     # Step II
     "centrality_prune",
     # Step III

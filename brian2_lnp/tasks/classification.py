@@ -1,4 +1,4 @@
-"""Image classification with a Brian2 spiking network (DESIGN.md section 6, issue 5 item 5).
+"""Image classification with a Brian2 spiking network (000 A.6 readout).
 
 Every image is presented for ``presentation`` (100 ms) as Poisson trains with
 rate proportional to pixel intensity (one input channel per pixel,
@@ -20,10 +20,12 @@ import numpy as np
 
 from ..metrics import accuracy
 from ..models.encoders import encode_images
-from ..validation import check_choice, check_int, check_range
+from ..validation import check_int, check_range
 from .features import spike_features
-from .prediction import _base_seed, _now, _quiet_past_spikes, _seconds, deferred_build
+from ..models.devices import deferred_build
+from .common import base_seed, now, quiet_past_spikes, seconds
 from .readout import Readout, select_readout_neurons
+from .specs import readout_from
 from ..random import child_seed
 
 __all__ = ["pool_images", "present_images", "image_features", "run_classification",
@@ -69,13 +71,13 @@ def present_images(model, images, *, presentation=0.1, silence=0.1, max_rate=100
         raise ValueError(f"images: have {X.shape[1]} pixels but the model has {have} input "
                          "channels; build it with n_inputs equal to the pixel count (or pool)")
     dt = float(model.dt)
-    t0 = round(_now(model) / dt) * dt
+    t0 = round(now(model) / dt) * dt
     # (n, 1, pixels): encode_images reads a 2-D array as one single image
     tr = encode_images(X[:, None, :], dt, max_rate=max_rate, duration=presentation, silence=silence,
                        max_intensity=max_intensity, t_start=t0, seed=seed)
     i_old, t_old = model.input_spikes()
     keep = t_old < t0
-    with _quiet_past_spikes():
+    with quiet_past_spikes():
         model.set_input(np.concatenate([i_old[keep], tr.indices]),
                         np.concatenate([t_old[keep], tr.times]))
         if run:
@@ -122,8 +124,8 @@ class ClassificationResult:
 
 
 def run_classification(model, train, test, *, presentation=0.1, silence=0.1, max_rate=100.0,
-                       max_intensity=None, readout="ridge", readout_fraction=0.1,
-                       readout_neurons=None, seed=None, readout_kwargs=None, schedule=True):
+                       max_intensity=None, readout="ridge", readout_neurons=None, seed=None,
+                       t_start=None, **keywords):
     """Present training then test images and score a readout on spike counts.
 
     Parameters
@@ -137,15 +139,20 @@ def run_classification(model, train, test, *, presentation=0.1, silence=0.1, max
         Rate (Hz) of a pixel at ``max_intensity``.
     max_intensity : float, optional
         Default 255 for integer images, else the largest training value.
-    readout : {"ridge", "mlp"}
-    readout_fraction : float
-        Fraction of active neurons read out (top betweenness).
+    readout : ReadoutSpec or {"ridge", "mlp"}
+        Default the paper's readout (top 10 % by betweenness, leave-one-out
+        ridge on z-scored features); its ``kind``, ``fraction``, ``alphas``
+        and ``standardize`` are used.
     readout_neurons : array of int, optional
     seed : None, int or Generator
-    readout_kwargs : dict, optional
-    schedule : bool
-        False: the images were already presented from the current ``t_start``
-        stored in ``model._lnp_image_t0`` (used by :func:`evaluate` on standalone).
+    t_start : float, optional
+        The training then test images were already presented (with
+        :func:`present_images`, same settings) from this time (second), e.g.
+        inside one standalone program after STDP; only the readout is fitted.
+        Default: present them now.
+    **keywords
+        ``readout_fraction``, ``readout_kwargs`` (the names of earlier
+        versions, see :func:`~brian2_lnp.tasks.specs.readout_from`).
 
     Returns
     -------
@@ -157,29 +164,29 @@ def run_classification(model, train, test, *, presentation=0.1, silence=0.1, max
         raise ValueError("train, test: images and labels must have the same length")
     if len(Xtr) < 2 or len(Xte) < 1:
         raise ValueError("train, test: need at least 2 training and 1 test image")
-    check_choice("readout", readout, {"ridge", "mlp"})
-    presentation = check_range("presentation", _seconds("presentation", presentation), 0.0,
+    ro_spec = readout_from(readout, **keywords)
+    presentation = check_range("presentation", seconds("presentation", presentation), 0.0,
                                low_inclusive=False)
-    silence = check_range("silence", _seconds("silence", silence), 0.0)
+    silence = check_range("silence", seconds("silence", silence), 0.0)
     max_rate = check_range("max_rate", max_rate, 0.0, 1.0 / float(model.dt))
     if max_intensity is None:
         max_intensity = 255.0 if Xtr.dtype.kind in "iu" else float(Xtr.max()) or 1.0
-    base = _base_seed(seed)
+    base = base_seed(seed)
     if readout_neurons is None:
-        readout_neurons = select_readout_neurons(model.export(), fraction=readout_fraction)
+        readout_neurons = select_readout_neurons(model.export(), fraction=ro_spec.fraction)
     neurons = np.asarray(readout_neurons, dtype=np.int64)
     allX = np.concatenate([Xtr.astype(float), Xte.astype(float)])
-    if schedule:
+    if t_start is None:
         with deferred_build(model):
             t0 = present_images(model, allX, presentation=presentation, silence=silence,
                                 max_rate=max_rate, max_intensity=max_intensity,
                                 seed=child_seed(base, "images"))
     else:
-        t0 = float(model._lnp_image_t0)
+        t0 = float(t_start)
     F = image_features(model, neurons, t0, len(allX), presentation, silence)
     Ftr, Fte = F[:len(Xtr)], F[len(Xtr):]
-    ro = Readout(kind=readout, task="classification", seed=child_seed(base, "readout"),
-                 **dict(readout_kwargs or {}))
+    ro = Readout(kind=ro_spec.kind, task="classification", seed=child_seed(base, "readout"),
+                 **ro_spec.readout_kwargs)
     ro.fit(Ftr, ytr)
     pred = ro.predict(Fte)
     rate = float(F.mean() / presentation) if F.size else 0.0

@@ -1,20 +1,30 @@
 """One call: run a model (unpruned or pruned) on a task and get a pandas row.
 
 ``evaluate(model_or_path, task="lorenz63", N=..., pruning=None | Connectivity | "lnp",
-training="stdp" | "none", readout="ridge" | "mlp", device="runtime" | "cpp_standalone",
-seed=...)`` builds (or takes) the model, prunes it, trains the recurrent layer
-with STDP on the task's encoded training input, freezes it, runs the task
-protocol, and returns a one-row DataFrame with the model, pruning, training,
-SOPs (000 Eq. 10, from the real SpikeMonitor, counted over the evaluation
-run only), NRMSE and VPT (prediction tasks) or accuracy (image tasks), and
-the seed.
+training="stdp" | "none", device="runtime" | "cpp_standalone", seed=...)`` builds (or
+takes) the model, prunes it, trains the recurrent layer with STDP on the task's
+encoded training input, freezes it, runs the task protocol, and returns a
+one-row DataFrame: the model, pruning, training, the settings used (named in
+the row), SOPs (000 Eq. 10, from the real SpikeMonitor, counted over the
+evaluation run only), NRMSE and VPT with their yardsticks (persistence, the
+same ridge on the raw input, a linear autoregression whose order is chosen on
+the validation split, and the paper's per-window readout on the same spikes)
+or accuracy with chance and a ridge on the (pooled) pixels.
+
+The task is a name of :data:`~brian2_lnp.tasks.specs.TASKS` or a
+:class:`~brian2_lnp.tasks.specs.Task`; any field of its parts can be given as a
+keyword (``n_context=200``, ``fraction=0.1``, ``readout=ReadoutSpec.paper()``),
+and the keyword names of earlier versions (``readout_fraction``,
+``readout_fit``, ``n_readout_fit``, ``readout_kwargs``, ``n_train_images`` ...)
+are still accepted.
 
 On cpp_standalone, training and evaluation form one compiled program (see
-:func:`~brian2_lnp.tasks.prediction.deferred_build`); closed-loop prediction
-needs the runtime device.
+:func:`~brian2_lnp.models.devices.deferred_build`); closed-loop prediction
+needs the runtime device (the forecast is fed back as input during the run).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -22,60 +32,95 @@ import numpy as np
 
 from ..graph import Connectivity
 from ..metrics.sops import sops as count_sops
+from ..models.devices import deferred_build
 from ..random import child_seed
 from ..validation import check_choice, check_int
+from .baselines import autoregressive_baseline, pixel_baselines
 from .classification import pool_images, present_images, run_classification
-from .prediction import (DEFAULT_TAUS, SeriesEncoding, _base_seed, _now, analyse_prediction,
-                         deferred_build, present_series, raw_input_baseline, run_prediction)
+from .common import base_seed, now, snap
+from .prediction import (Scoring, analyse_prediction, present_series, raw_input_baseline,
+                         run_prediction)
 from .readout import select_readout_neurons
+from .specs import TASKS, ReadoutSpec, get_task, readout_kwargs_fields, task_names
 from .training import train_stdp
 
-__all__ = ["evaluate", "PREDICTION_TASKS", "IMAGE_TASKS", "LYAPUNOV_EXPONENTS", "ROW_COLUMNS"]
+__all__ = ["evaluate", "RunOptions", "PREDICTION_TASKS", "IMAGE_TASKS", "LYAPUNOV_EXPONENTS",
+           "ROW_COLUMNS", "LEGACY_KEYWORDS"]
 
 logger = logging.getLogger(__name__)
 
-PREDICTION_TASKS = ("lorenz63", "rossler", "lorenz96", "google_stock", "wind_speed")
-IMAGE_TASKS = ("mnist5k", "fashion_mnist")
-#: largest Lyapunov exponents (per time unit) for VPT in Lyapunov times; Lorenz-63
-#: 0.906 (Sprott 2003), Rossler a=b=0.2, c=5.7: 0.0714 (Sprott 2003)
-LYAPUNOV_EXPONENTS = {"lorenz63": 0.906, "rossler": 0.0714}
+PREDICTION_TASKS = task_names("series")
+IMAGE_TASKS = task_names("images")
+#: largest Lyapunov exponents (per time unit) for VPT in Lyapunov times
+LYAPUNOV_EXPONENTS = {n: t.data.lyapunov_exponent for n, t in TASKS.items()
+                      if t.data.lyapunov_exponent is not None}
 ROW_COLUMNS = ("model", "N", "task", "pruning", "training", "readout", "readout_inputs", "target",
                "readout_fit", "device", "seed", "SOPs",
                "spikes", "eval_time_s", "NRMSE", "VPT", "VPT_lyapunov", "NRMSE_persistence",
                "VPT_persistence", "NRMSE_raw_input", "NRMSE_closed_loop", "VPT_closed_loop",
                "VPT_closed_loop_lyapunov", "accuracy", "n_active_neurons",
-               "n_effective_synapses", "wall_s")
+               "n_effective_synapses", "wall_s",
+               # yardsticks added with the task objects
+               "NRMSE_autoregressive", "VPT_autoregressive", "autoregressive_lags",
+               "NRMSE_paper_readout", "VPT_paper_readout", "accuracy_chance", "accuracy_pixels",
+               # the settings of the row
+               "readout_spec", "encoding", "protocol", "settings")
+
+#: keyword names of earlier versions -> field names of the task's parts
+LEGACY_KEYWORDS = {"readout_fraction": "fraction", "readout_inputs": "inputs",
+                   "readout_fit": "fit", "n_readout_fit": "n_fit",
+                   "raw_baseline_lags": "raw_lags", "n_train_images": "n_train",
+                   "n_test_images": "n_test", "image_max_rate": "max_rate",
+                   "task_kwargs": "data_kwargs"}
 
 
-def _load_task(task, task_kwargs):
-    from .. import datasets
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How a model file is built and run (not part of the task).
 
-    return getattr(datasets, task)(**(task_kwargs or {}))
+    Parameters
+    ----------
+    build_dir : str, optional
+        Standalone build directory (default: a new temporary one).
+    codegen : {"cython", "numpy"}, optional
+        Runtime code generation (default: Cython when a compiler works).
+    model_overrides : dict, optional
+        Passed to :func:`~brian2_lnp.models.network.build_model`.
+    prune_kwargs : dict, optional
+        Passed to :func:`~brian2_lnp.pruning.prune` for ``pruning="lnp"``
+        (default ``iterations=100`` as in the paper).
+    """
+
+    build_dir: str | None = None
+    codegen: str | None = None
+    model_overrides: dict | None = None
+    prune_kwargs: dict | None = None
+
+    def __post_init__(self):
+        if self.codegen is not None:
+            check_choice("codegen", self.codegen, {"cython", "numpy"})
 
 
-def _setup_device(device, directory, codegen):
-    import brian2 as b2
-
-    from ..models.devices import use_device
-
-    b2.device.reinit()
-    b2.device.activate()
-    b2.start_scope()
-    if device == "runtime":
-        use_device("runtime", codegen=codegen)
-    else:
-        use_device(device, directory=directory)
+def _resolve(task, options, fields):
+    """(Task, RunOptions) from a task name or object, run options and keyword fields."""
+    run_kw = {k: fields.pop(k) for k in ("build_dir", "codegen", "model_overrides",
+                                         "prune_kwargs") if k in fields}
+    options = dataclasses.replace(options or RunOptions(), **run_kw)
+    out = {}
+    for key, value in fields.items():
+        if key == "readout" and isinstance(value, str):
+            out["kind"] = value
+        elif key == "readout_kwargs":
+            out.update(readout_kwargs_fields(value))
+        else:
+            out[LEGACY_KEYWORDS.get(key, key)] = value
+    if "data_kwargs" in out and out["data_kwargs"] is None:
+        out["data_kwargs"] = {}
+    return get_task(task, **out), options
 
 
 def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="stdp",
-             readout="ridge", device="runtime", seed=0, closed_loop=False, n_context=500,
-             n_predict=100, n_windows=1, washout=50, split="test", step=0.02, dt=1e-4,
-             channels_per_dim=10, coding="population", r_max=1600.0, taus=DEFAULT_TAUS,
-             readout_fraction=0.1, stdp_steps=500, n_train_images=500, n_test_images=200,
-             pool=1, image_max_rate=100.0, presentation=0.1, silence=0.1, task_kwargs=None,
-             prune_kwargs=None, model_overrides=None, build_dir=None, raw_baseline_lags=1,
-             codegen=None, return_details=False, readout_inputs="network", target="value",
-             readout_fit="window", n_readout_fit=5000, readout_kwargs=None):
+             device="runtime", seed=0, options=None, return_details=False, **fields):
     """Run a model on a task and return one pandas row.
 
     Parameters
@@ -84,232 +129,278 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
         A built model (used as is, on its device), or a model file / packaged
         name (``"hrsnn"``, ``"models/hrsnn_small.yaml"``) built here with
         ``N``, ``seed`` and the task's number of input channels.
-    task : str
-        Prediction: "lorenz63", "rossler", "lorenz96", "google_stock",
-        "wind_speed". Classification: "mnist5k", "fashion_mnist".
+    task : str or Task
+        A name of :data:`~brian2_lnp.tasks.specs.TASKS` ("lorenz63", "rossler",
+        "lorenz96", "google_stock", "wind_speed", "mnist5k", "fashion_mnist")
+        or a :class:`~brian2_lnp.tasks.specs.Task`.
     N : int, optional
         Neurons (when building from a file).
     pruning : None, Connectivity or "lnp"
         None: unpruned. A Connectivity: written into the model
-        (``model.apply``). "lnp": :func:`brian2_lnp.pruning.prune` on the
-        model with ``prune_kwargs`` (default ``iterations=100`` as in the paper).
+        (``model.apply``). "lnp": :func:`brian2_lnp.pruning.prune` with
+        ``options.prune_kwargs``.
     training : {"stdp", "none"}
-        "stdp": STDP on the first ``stdp_steps`` steps of the training part
-        (or ``n_train_images`` training images), then frozen.
-    readout : {"ridge", "mlp"}
-    device : {"runtime", "cpp_standalone"}
+        "stdp": STDP on the first ``stdp_steps`` training steps (or the
+        training images), then frozen.
+    device : {"runtime", "cpp_standalone", "genn"}
         Used when building from a file (a fresh device session is started).
     seed : int
-    closed_loop : bool
-        Also run the autonomous forecast (runtime only).
-    n_context, n_predict, n_windows, washout, split
-        Prediction protocol on the z-scored ``split`` part (windows as in
-        :func:`~brian2_lnp.tasks.prediction.run_prediction`).
-    step, dt : float
-        Presentation time of one series step and simulation step (second).
-    channels_per_dim, coding, r_max, taus, readout_fraction
-        Encoding and features (:class:`SeriesEncoding`). ``r_max`` (Hz, peak
-        rate of a channel) default 1600: the best of 800 / 1600 / 3200 on the
-        Lorenz-63 validation split with N=1000 (benchmarks/acceptance_lorenz.py);
-        it must not exceed 1/dt.
-    stdp_steps : int
-        Training steps presented with STDP on.
-    n_train_images, n_test_images, pool, image_max_rate, presentation, silence
-        Classification protocol (first images of the train/test parts).
-    task_kwargs, prune_kwargs, model_overrides : dict, optional
-        Passed to the data-set loader, ``prune`` and ``build_model``.
-    build_dir : str, optional
-        Standalone build directory.
-    raw_baseline_lags : int
-        Past values used by the raw-input readout baseline.
-    codegen : {"cython", "numpy"}, optional
-        Runtime code generation (default: Cython when a compiler works).
+    options : RunOptions, optional
+        Build directory, code generation, model overrides, pruning options.
     return_details : bool
-        Also return the protocol result (PredictionResult or
-        ClassificationResult) and the model: ``(row, result, model)``.
-    readout_inputs : {"network", "network+input"}
-        Prediction readout on the network's features only (default, the
-        paper's), or on the exact input value x(k) plus the features (the
-        reservoir-computing readout with a direct input term); see
-        :class:`~brian2_lnp.tasks.prediction.SeriesReadout`.
-    target : {"value", "increment"}
-        Prediction readout fitted to x(k+1) or to x(k+1) - x(k).
-    readout_fit : {"window", "train"}
-        "window" (default, 000 4.1): one readout per window, fitted on its
-        ``n_context`` steps. "train": after STDP (and freezing), the training
-        steps ``stdp_steps .. stdp_steps + n_readout_fit`` are presented and the
-        readout is fitted once on them; the raw-input baseline is then fitted on
-        the same steps.
-    n_readout_fit : int
-        Training steps presented for ``readout_fit="train"``.
-    readout_kwargs : dict, optional
-        Passed to the prediction readout and the raw-input baseline (e.g.
-        ``{"alphas": (1.0,)}`` for a fixed ridge penalty).
+        Also return the protocol result and the model: ``(row, result, model)``.
+    **fields
+        Fields of the task's parts to replace (see :meth:`Task.replace`), the
+        run options by name, or the keyword names of earlier versions
+        (:data:`LEGACY_KEYWORDS`, ``readout="ridge"|"mlp"``, ``readout_kwargs``).
 
     Returns
     -------
     pandas.DataFrame
         One row with the columns :data:`ROW_COLUMNS` (NaN where not applicable).
     """
-    import brian2 as b2
     import pandas as pd
 
-    from ..models.devices import current_device_name, is_standalone
-    from ..models.network import build_model
-
     wall0 = time.perf_counter()
-    all_tasks = PREDICTION_TASKS + IMAGE_TASKS
-    check_choice("task", task, set(all_tasks))
-    check_choice("training", training, {"stdp", "none"})
-    check_choice("readout", readout, {"ridge", "mlp"})
-    check_choice("readout_fit", readout_fit, {"window", "train"})
-    check_choice("device", device, {"runtime", "cpp_standalone", "genn"})
-    seed = check_int("seed", seed, 0) if seed is not None else _base_seed(None)
-    if isinstance(pruning, str):
-        check_choice("pruning", pruning, {"lnp"})
-    elif pruning is not None and not isinstance(pruning, Connectivity):
-        raise TypeError(f"pruning: expected None, a Connectivity or 'lnp', got "
-                        f"{type(pruning).__name__}")
-    data = _load_task(task, task_kwargs)
-    is_images = task in IMAGE_TASKS
-    if is_images:
-        (Xtr, ytr), (Xte, yte) = data.train, data.test
-        Xtr = pool_images(Xtr[:n_train_images], pool)
-        Xte = pool_images(Xte[:n_test_images], pool)
-        ytr, yte = ytr[:n_train_images], yte[:n_test_images]
-        n_in = int(np.prod(Xtr.shape[1:]))
-    else:
-        data = data.normalised()
-        train_series = np.asarray(data.train)
-        eval_series = np.asarray(data.part(split))
-        n_in = channels_per_dim * train_series.shape[1]
-
-    if isinstance(model_or_path, (str, bytes)) or hasattr(model_or_path, "__fspath__"):
-        _setup_device(device, build_dir, codegen)
-        b2.defaultclock.dt = dt * b2.second
-        model = build_model(model_or_path, N=N, seed=seed, n_inputs=n_in,
-                            plasticity=(training == "stdp"), **(model_overrides or {}))
-        model_name = str(model_or_path)
-    else:
-        model = model_or_path
-        model_name = model.spec.model
-        device = current_device_name()
-        dt = float(model.dt)
+    spec, options = _resolve(task, options, fields)
+    seed = _check_args(training, device, seed, pruning)
+    data = _task_data(spec)
+    model, name, device = _model_for(model_or_path, spec, data["n_inputs"], N, seed, device,
+                                     training, options)
+    have = None if model.inputs is None else model.inputs.n_channels
+    if spec.is_prediction and have != data["n_inputs"]:
+        d = data["train"].shape[1]
+        raise ValueError(f"channels_per_dim: the task needs {data['n_inputs']} input channels "
+                         f"({spec.encoding.channels_per_dim} per dimension x {d}), the model "
+                         f"has {have}; build it with n_inputs={data['n_inputs']} or pass "
+                         f"channels_per_dim={have // d if have else 1}")
     if training == "stdp" and not model.plasticity:
         raise ValueError("training: 'stdp' needs a model built with plasticity=True")
-
-    # --- pruning (before any run: Brian2 objects are edited in place)
-    if pruning is None:
-        pruning_name = "none"
-    elif isinstance(pruning, Connectivity):
-        model.apply(pruning)
-        pruning_name = pruning.provenance.get("method", "connectivity") if isinstance(
-            pruning.provenance, dict) else "connectivity"
-    else:
-        from ..pruning import prune
-
-        kw = {"iterations": 100, "seed": child_seed(seed, "prune")}
-        kw.update(prune_kwargs or {})
-        prune(model, **kw)
-        pruning_name = "lnp"
+    pruning_name = _prune(model, pruning, seed, options.prune_kwargs)
     conn = model.export()
-    neurons = select_readout_neurons(conn, fraction=readout_fraction)
-
     row = {c: np.nan for c in ROW_COLUMNS}
-    row.update(model=model_name, N=conn.N, task=task, pruning=pruning_name, training=training,
-               readout=readout, device=device, seed=seed,
-               readout_inputs=np.nan if is_images else readout_inputs,
-               target=np.nan if is_images else target,
-               readout_fit=np.nan if is_images else readout_fit,
+    row.update(model=name, N=conn.N, task=spec.name, pruning=pruning_name, training=training,
+               readout=spec.readout.kind, device=device, seed=seed,
                n_active_neurons=int(conn.n_active_neurons),
-               n_effective_synapses=int(np.count_nonzero(conn.effective)))
-    standalone = is_standalone()
-    if closed_loop and standalone:
-        raise NotImplementedError("closed_loop: runtime device only (see run_prediction)")
-
-    if is_images:
-        max_int = 255.0 if np.asarray(data.train[0]).dtype.kind in "iu" else float(Xtr.max())
-        with deferred_build(model):
-            if training == "stdp":
-                train_stdp(model, freeze_after=True,
-                           **_image_training_input(model, Xtr, presentation, silence,
-                                                   image_max_rate, max_int, seed))
-            t_eval = present_images(model, np.concatenate([Xtr, Xte]), presentation=presentation,
-                                    silence=silence, max_rate=image_max_rate,
-                                    max_intensity=max_int, seed=child_seed(seed, "images"),
-                                    run=True)
-        model._lnp_image_t0 = t_eval
-        res = run_classification(model, (Xtr, ytr), (Xte, yte), presentation=presentation,
-                                 silence=silence, max_rate=image_max_rate, max_intensity=max_int,
-                                 readout=readout, readout_neurons=neurons, seed=seed,
-                                 schedule=False)
-        row["accuracy"] = res.accuracy
-        eval_dur = res.sim_time
-    else:
-        enc = SeriesEncoding.fit(train_series, n_in, step=step, dt=dt, coding=coding, r_max=r_max)
-        lyap = LYAPUNOV_EXPONENTS.get(task)
-        common = dict(readout=readout, n_context=n_context, n_predict=n_predict,
-                      n_windows=n_windows, washout=washout, taus=taus, readout_neurons=neurons,
-                      dt_series=data.step, lyapunov_exponent=lyap, seed=seed,
-                      readout_inputs=readout_inputs, target=target,
-                      readout_kwargs=readout_kwargs)
-        need = n_context + n_windows * n_predict
-        fit_series = None
-        if readout_fit == "train":
-            if closed_loop:
-                raise NotImplementedError("closed_loop: only with readout_fit='window'")
-            n_readout_fit = check_int("n_readout_fit", n_readout_fit, washout + 2)
-            s0 = stdp_steps if training == "stdp" else 0
-            fit_series = train_series[s0:s0 + n_readout_fit]
-            if fit_series.shape[0] < n_readout_fit:
-                raise ValueError(f"n_readout_fit: the training part has only "
-                                 f"{fit_series.shape[0]} steps after the STDP steps")
-        with deferred_build(model):
-            if training == "stdp":
-                train_stdp(model, train_series[:stdp_steps], encoding=enc,
-                           seed=child_seed(seed, "stdp"), freeze_after=True)
-            if fit_series is not None:
-                t_fit = present_series(model, fit_series, enc, seed=child_seed(seed, "fit"))
-            if not closed_loop:
-                t_eval = present_series(model, eval_series[:need], enc,
-                                        seed=child_seed(seed, "input", 0))
-        if closed_loop:
-            t_eval = round(_now(model) / dt) * dt
-            res = run_prediction(model, eval_series, enc, closed_loop=True, **common)
-        else:
-            fit_kw = ({} if fit_series is None
-                      else {"fit_series": fit_series, "fit_t_start": t_fit})
-            res = analyse_prediction(model, eval_series, enc, t_eval, **common, **fit_kw)
-        m = res.metrics
-        row.update(NRMSE=m["nrmse_one_step"], VPT=m["vpt_one_step"],
-                   VPT_lyapunov=m.get("vpt_one_step_lyap", np.nan),
-                   NRMSE_persistence=m["nrmse_persistence"], VPT_persistence=m["vpt_persistence"],
-                   NRMSE_closed_loop=m.get("nrmse_closed_loop", np.nan),
-                   VPT_closed_loop=m.get("vpt_closed_loop", np.nan),
-                   VPT_closed_loop_lyapunov=m.get("vpt_closed_loop_lyap", np.nan))
-        row["NRMSE_raw_input"] = raw_input_baseline(
-            eval_series, readout=readout, n_context=n_context, n_predict=n_predict,
-            n_windows=n_windows, washout=washout, lags=raw_baseline_lags, seed=seed,
-            readout_kwargs=readout_kwargs, fit_series=fit_series)[1]
-        eval_dur = res.sim_time
-    # SOPs over the evaluation run only (training spikes excluded), 000 Eq. 10
+               n_effective_synapses=int(np.count_nonzero(conn.effective)), **_settings(spec))
+    part = _prediction_part if spec.is_prediction else _classification_part
+    res, t_eval, values = part(model, spec, data, conn, seed, training)
+    row.update(values)
     i, t = model.spike_trains()
-    sel = t >= t_eval - 1e-12
-    counts = np.bincount(i[sel], minlength=conn.N)
-    row["SOPs"] = count_sops(counts, model.export())
+    sel = t >= t_eval - 1e-12   # SOPs over the evaluation run only (000 Eq. 10)
+    row["SOPs"] = count_sops(np.bincount(i[sel], minlength=conn.N), model.export())
     row["spikes"] = int(sel.sum())
-    row["eval_time_s"] = float(eval_dur)
+    row["eval_time_s"] = float(res.sim_time)
     row["wall_s"] = time.perf_counter() - wall0
     out = pd.DataFrame([row], columns=list(ROW_COLUMNS))
     return (out, res, model) if return_details else out
 
 
-def _image_training_input(model, X, presentation, silence, max_rate, max_int, seed):
+def _check_args(training, device, seed, pruning):
+    """Check the run arguments; return the seed (an int; drawn when None)."""
+    check_choice("training", training, {"stdp", "none"})
+    check_choice("device", device, {"runtime", "cpp_standalone", "genn"})
+    if isinstance(pruning, str):
+        check_choice("pruning", pruning, {"lnp"})
+    elif pruning is not None and not isinstance(pruning, Connectivity):
+        raise TypeError(f"pruning: expected None, a Connectivity or 'lnp', got "
+                        f"{type(pruning).__name__}")
+    return check_int("seed", seed, 0) if seed is not None else base_seed(None)
+
+
+def _settings(spec):
+    """The row's setting columns: what was used, and whether it is the validated default."""
+    enc, proto = spec.encoding, spec.protocol
+    if spec.is_prediction:
+        encoding = f"{enc.channels_per_dim} ch/dim {enc.coding}, {enc.r_max:g} Hz, {enc.step:g} s"
+        protocol = (f"{proto.split}: {proto.n_windows} x ({proto.n_context} context + "
+                    f"{proto.n_predict} predicted), STDP {proto.stdp_steps} steps"
+                    + (f", fit {spec.readout.n_fit} steps" if spec.readout.fit == "train" else ""))
+        extra = dict(readout_inputs=spec.readout.inputs, target=spec.readout.target,
+                     readout_fit=spec.readout.fit)
+    else:
+        encoding = f"pool {enc.pool}, {enc.max_rate:g} Hz"
+        protocol = (f"{proto.n_train} train / {proto.n_test} test images, "
+                    f"{proto.presentation:g} s + {proto.silence:g} s")
+        extra = {}
+    default = TASKS[spec.name] if spec.name in TASKS else None
+    same = default is not None and (default.readout, default.encoding) == (spec.readout,
+                                                                          spec.encoding)
+    settings = ("defaults (chosen on validation)" if same and spec.is_prediction
+                else "defaults (paper)" if same else "given")
+    return dict(readout_spec=spec.readout.label, encoding=encoding, protocol=protocol,
+                settings=settings, **extra)
+
+
+def _task_data(spec):
+    """The arrays a task needs, and the model's number of input channels."""
+    data = spec.data.load()
+    if not spec.is_prediction:
+        p = spec.protocol
+        (Xtr, ytr), (Xte, yte) = data.train, data.test
+        max_int = 255.0 if np.asarray(Xtr[0]).dtype.kind in "iu" else None
+        Xtr = pool_images(Xtr[:p.n_train], spec.encoding.pool)
+        Xte = pool_images(Xte[:p.n_test], spec.encoding.pool)
+        return {"train": (Xtr, ytr[:p.n_train]), "test": (Xte, yte[:p.n_test]),
+                "max_intensity": float(Xtr.max()) if max_int is None else max_int,
+                "n_inputs": int(np.prod(Xtr.shape[1:]))}
+    data = data.normalised()
+    train = np.asarray(data.train)
+    val = np.asarray(data.part("validation")) if len(data.part("validation")) else None
+    return {"train": train, "validation": val, "eval": np.asarray(data.part(spec.protocol.split)),
+            "dt_series": data.step, "n_inputs": spec.encoding.channels_per_dim * train.shape[1]}
+
+
+def _model_for(model_or_path, spec, n_in, N, seed, device, training, options):
+    """(model, name, device): built from a file on a fresh device session, or as given."""
+    if not (isinstance(model_or_path, (str, bytes)) or hasattr(model_or_path, "__fspath__")):
+        from ..models.devices import current_device_name
+
+        return model_or_path, model_or_path.spec.model, current_device_name()
+    import brian2 as b2
+
+    from ..models.devices import start_session
+    from ..models.network import build_model
+
+    start_session(device, directory=options.build_dir, codegen=options.codegen)
+    b2.defaultclock.dt = spec.encoding.dt * b2.second
+    model = build_model(model_or_path, N=N, seed=seed, n_inputs=n_in,
+                        plasticity=(training == "stdp"), **(options.model_overrides or {}))
+    return model, str(model_or_path), device
+
+
+def _prune(model, pruning, seed, prune_kwargs):
+    """Prune the model in place (before any run) and return the row's pruning name."""
+    if pruning is None:
+        return "none"
+    if isinstance(pruning, Connectivity):
+        model.apply(pruning)
+        prov = pruning.provenance
+        return prov.get("method", "connectivity") if isinstance(prov, dict) else "connectivity"
+    from ..pruning import prune
+
+    kw = {"iterations": 100, "seed": child_seed(seed, "prune")}
+    kw.update(prune_kwargs or {})
+    prune(model, **kw)
+    return "lnp"
+
+
+def _prediction_part(model, spec, data, conn, seed, training):
+    """Present, score and baseline one prediction task; (result, t_eval, row values)."""
+    from ..models.devices import is_standalone
+
+    ro, proto = spec.readout, spec.protocol
+    train, series = data["train"], data["eval"]
+    if proto.closed_loop and is_standalone():
+        raise NotImplementedError(
+            "closed_loop: runtime device only - the forecast of each step is the input of "
+            "the next, and cpp_standalone/genn compile their input before the run")
+    if proto.closed_loop and ro.fit == "train":
+        raise NotImplementedError(
+            "closed_loop: only with the per-window readout; pass readout_fit='window' (or "
+            "readout=ReadoutSpec.paper())")
+    neurons = select_readout_neurons(conn, fraction=ro.fraction)
+    enc = spec.encoding.fit(train)
+    fit_series = _fit_stretch(train, ro, proto, training)
+    with deferred_build(model):
+        if training == "stdp":
+            train_stdp(model, train[:proto.stdp_steps], encoding=enc,
+                       seed=child_seed(seed, "stdp"), freeze_after=True)
+        if fit_series is not None:
+            t_fit = present_series(model, fit_series, enc, seed=child_seed(seed, "fit"))
+        if not proto.closed_loop:
+            t_eval = present_series(model, series[:proto.n_steps], enc,
+                                    seed=child_seed(seed, "input", 0))
+    common = _protocol_kwargs(spec, data, seed, neurons)
+    if proto.closed_loop:
+        t_eval = snap(now(model), enc.dt)
+        res = run_prediction(model, series, enc, **common)
+    else:
+        fit_kw = {} if fit_series is None else {"fit_series": fit_series, "fit_t_start": t_fit}
+        res = analyse_prediction(model, series, enc, t_eval, **common, **fit_kw)
+    values = _prediction_values(res.metrics)
+    values["NRMSE_raw_input"] = raw_input_baseline(
+        series, readout=ro.kind, n_context=proto.n_context, n_predict=proto.n_predict,
+        n_windows=proto.n_windows, washout=proto.washout, lags=ro.raw_lags, seed=seed,
+        readout_kwargs=ro.readout_kwargs, fit_series=fit_series)[1]
+    values.update(_yardsticks(model, spec, data, conn, seed, enc, t_eval))
+    return res, t_eval, values
+
+
+def _fit_stretch(train, ro, proto, training):
+    """The training steps the fitted-once readout is fitted on (None: per window)."""
+    if ro.fit != "train":
+        return None
+    s0 = proto.stdp_steps if training == "stdp" else 0
+    out = train[s0:s0 + ro.n_fit]
+    if out.shape[0] < ro.n_fit or ro.n_fit < proto.washout + 2:
+        raise ValueError(f"n_fit (n_readout_fit): must lie in [{proto.washout + 2}, "
+                         f"{max(train.shape[0] - s0, 0)}] (training steps after the "
+                         f"{s0} STDP steps), got {ro.n_fit}")
+    return out
+
+
+def _protocol_kwargs(spec, data, seed, neurons, readout=None):
+    return dict(protocol=spec.protocol, readout=readout or spec.readout, readout_neurons=neurons,
+                seed=seed, scoring=Scoring(dt_series=data["dt_series"],
+                                           lyapunov_exponent=spec.data.lyapunov_exponent))
+
+
+def _prediction_values(m):
+    return dict(NRMSE=m["nrmse_one_step"], VPT=m["vpt_one_step"],
+                VPT_lyapunov=m.get("vpt_one_step_lyap", np.nan),
+                NRMSE_persistence=m["nrmse_persistence"], VPT_persistence=m["vpt_persistence"],
+                NRMSE_closed_loop=m.get("nrmse_closed_loop", np.nan),
+                VPT_closed_loop=m.get("vpt_closed_loop", np.nan),
+                VPT_closed_loop_lyapunov=m.get("vpt_closed_loop_lyap", np.nan))
+
+
+def _yardsticks(model, spec, data, conn, seed, enc, t_eval):
+    """Autoregression (order chosen on validation) and the paper's per-window readout."""
+    proto = spec.protocol
+    out = {}
+    if data["validation"] is not None and data["validation"].shape[0] > 20:
+        ar = autoregressive_baseline(data["train"], data["validation"], data["eval"], proto,
+                                     dt_series=data["dt_series"])
+        out.update(NRMSE_autoregressive=ar["nrmse"], VPT_autoregressive=ar["vpt"],
+                   autoregressive_lags=ar["lags"])
+    paper = ReadoutSpec.paper(kind=spec.readout.kind)
+    if spec.readout != paper and not proto.closed_loop:
+        # the paper's readout (per window, top 10 %) on the same spikes, reported beside
+        neurons = select_readout_neurons(conn, fraction=paper.fraction)
+        m = analyse_prediction(model, data["eval"], enc, t_eval,
+                               **_protocol_kwargs(spec, data, seed, neurons, paper)).metrics
+        out.update(NRMSE_paper_readout=m["nrmse_one_step"], VPT_paper_readout=m["vpt_one_step"])
+    return out
+
+
+def _classification_part(model, spec, data, conn, seed, training):
+    """Present, score and baseline one image task; (result, t_eval, row values)."""
+    enc, proto, ro = spec.encoding, spec.protocol, spec.readout
+    (Xtr, ytr), (Xte, yte) = data["train"], data["test"]
+    image_kw = dict(presentation=proto.presentation, silence=proto.silence,
+                    max_rate=enc.max_rate, max_intensity=data["max_intensity"])
+    neurons = select_readout_neurons(conn, fraction=ro.fraction)
+    with deferred_build(model):
+        if training == "stdp":
+            train_stdp(model, freeze_after=True,
+                       **_image_training_input(model, Xtr, image_kw, seed))
+        t_eval = present_images(model, np.concatenate([Xtr, Xte]),
+                                seed=child_seed(seed, "images"), run=True, **image_kw)
+    res = run_classification(model, (Xtr, ytr), (Xte, yte), readout=ro,
+                             readout_neurons=neurons, seed=seed, t_start=t_eval, **image_kw)
+    chance, pixels = pixel_baselines((Xtr, ytr), (Xte, yte), seed=seed)
+    return res, t_eval, {"accuracy": res.accuracy, "accuracy_chance": chance,
+                         "accuracy_pixels": pixels}
+
+
+def _image_training_input(model, X, image_kw, seed):
     """Encoded training images for STDP: ``inputs`` and ``duration`` for train_stdp."""
     from ..models.encoders import encode_images
 
     X = np.asarray(X, dtype=float).reshape(len(X), 1, -1)
-    tr = encode_images(X, float(model.dt), max_rate=max_rate, duration=presentation,
-                       silence=silence, max_intensity=max_int,
+    tr = encode_images(X, float(model.dt), max_rate=image_kw["max_rate"],
+                       duration=image_kw["presentation"], silence=image_kw["silence"],
+                       max_intensity=image_kw["max_intensity"],
                        seed=child_seed(seed, "stdp_images"))
     return {"inputs": tr, "duration": tr.duration}

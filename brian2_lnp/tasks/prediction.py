@@ -24,28 +24,31 @@ a washout) and predicts the next 100 steps,
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 
 import numpy as np
 
 from ..metrics import nrmse, vpt
-from ..models.devices import is_standalone
+from ..models.devices import deferred_build, is_standalone
 from ..models.encoders import poisson_spike_trains
-from ..random import as_generator, child_seed
+from ..random import child_seed
 from ..validation import check_choice, check_int, check_range
+from .common import as_2d, base_seed, now, quiet_past_spikes, seconds, snap
 from .features import spike_features
 from .readout import Readout, select_readout_neurons
+from .specs import PAPER_TAUS, PredictionProtocol, readout_from
 
 __all__ = ["SeriesEncoding", "PredictionResult", "present_series", "step_features",
            "run_prediction", "analyse_prediction", "deferred_build", "raw_input_baseline",
-           "SeriesReadout", "DEFAULT_TAUS", "READOUT_INPUTS", "TARGETS"]
+           "SeriesReadout", "DEFAULT_TAUS", "READOUT_INPUTS", "TARGETS", "Scoring",
+           "prediction_options", "window_metrics"]
 
 logger = logging.getLogger(__name__)
 
 #: time constants (second) of the exponential filters whose outputs form the features
-DEFAULT_TAUS = (0.01, 0.05)
+#: (the paper-style readout's)
+DEFAULT_TAUS = PAPER_TAUS
 #: what a prediction readout sees: the network's features only, or x(k) and the features
 READOUT_INPUTS = ("network", "network+input")
 #: what a prediction readout is fitted to: x(k+1), or the increment x(k+1) - x(k)
@@ -101,8 +104,8 @@ class SeriesEncoding:
         width : float
             Tuning width in units of the centre spacing (population coding), > 0.
         """
-        X = _as_2d("train", train)
-        step, dt = _seconds("step", step), _seconds("dt", dt)
+        X = as_2d("train", train)
+        step, dt = seconds("step", step), seconds("dt", dt)
         check_range("dt", dt, 0.0, low_inclusive=False)
         check_range("step", step, dt)
         n_channels = check_int("n_channels", n_channels, X.shape[1])
@@ -120,7 +123,7 @@ class SeriesEncoding:
 
     def rates(self, X):
         """Rates (Hz), shape (T, n_channels), for a series (T, d)."""
-        X = _as_2d("X", X)
+        X = as_2d("X", X)
         d = self.lo.size
         if X.shape[1] != d:
             raise ValueError(f"X: expected {d} dimensions like the fitted series, got {X.shape[1]}")
@@ -145,73 +148,7 @@ class SeriesEncoding:
                                     seed=seed)
 
 
-def _as_2d(name, X):
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"{name}: expected a non-empty (T,) or (T, d) array, got {X.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name}: must be finite")
-    return X
-
-
-def _seconds(name, value):
-    if hasattr(value, "dim"):
-        import brian2 as b2
-        b2.units.fundamentalunits.fail_for_dimension_mismatch(value, b2.second,
-                                                              f"{name} must be in second")
-        return float(value / b2.second)
-    return float(value)
-
-
 # --------------------------------------------------------------------------- running
-@contextlib.contextmanager
-def deferred_build(model):
-    """Let several ``run`` calls of a standalone model form one program.
-
-    On cpp_standalone (or genn) with ``build_on_run=True``, Brian2 builds and
-    runs the program at the first ``run``. Inside this context the build is
-    deferred: every ``run`` is recorded, values set between runs (e.g. freezing
-    STDP) become part of the program, and the program is built and run once on
-    exit. On the runtime device this does nothing.
-    """
-    import brian2 as b2
-
-    dev = b2.get_device()
-    if (not is_standalone(dev) or getattr(dev, "has_been_run", False)
-            or not getattr(dev, "build_on_run", False)):
-        # runtime, already built, or an enclosing deferred_build / the user builds
-        yield
-        return
-    dev.build_on_run = False
-    try:
-        yield
-    finally:
-        dev.build_on_run = True
-    dev.build(direct_call=False, **(dev.build_options or {}))
-
-
-@contextlib.contextmanager
-def _quiet_past_spikes():
-    # On runtime the whole input history is handed to the SpikeGeneratorGroup
-    # (so compact() and export keep it); Brian2 warns that the past part is
-    # ignored, which is exactly what we want.
-    log = logging.getLogger("brian2.input.spikegeneratorgroup")
-    old = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        log.setLevel(old)
-
-
-def _now(model):
-    import brian2 as b2
-
-    return float(model.network.t / b2.second)
-
-
 def present_series(model, X, encoding, t_start=None, seed=None, run=True):
     """Append the encoded series to the model's input and (optionally) run it.
 
@@ -242,8 +179,8 @@ def present_series(model, X, encoding, t_start=None, seed=None, run=True):
     if abs(float(model.dt) - encoding.dt) > 1e-12:
         raise ValueError(f"encoding.dt: must equal the model's dt={float(model.dt)} s, "
                          f"got {encoding.dt}")
-    X = _as_2d("X", X)
-    t0 = _now(model) if t_start is None else float(t_start)
+    X = as_2d("X", X)
+    t0 = now(model) if t_start is None else float(t_start)
     # snap to the dt grid (t may carry rounding from previous runs)
     t0 = round(t0 / encoding.dt) * encoding.dt
     tr = encoding.spikes(X, t0, seed)
@@ -251,7 +188,7 @@ def present_series(model, X, encoding, t_start=None, seed=None, run=True):
     if model.input_mode != "explicit":  # background Poisson was generated for past runs only
         keep = t_old < t0
         i_old, t_old = i_old[keep], t_old[keep]
-    with _quiet_past_spikes():
+    with quiet_past_spikes():
         model.set_input(np.concatenate([i_old, tr.indices]), np.concatenate([t_old, tr.times]))
         if run:
             model.run(X.shape[0] * encoding.step * b2.second)
@@ -340,7 +277,7 @@ class SeriesReadout:
     def design(self, F, X):
         """Rows of the readout's input: ``F`` or ``[X, F]`` (k-th row: state after step k)."""
         F = np.asarray(F, dtype=float)
-        X = _as_2d("X", X)
+        X = as_2d("X", X)
         if F.ndim != 2 or F.shape[0] != X.shape[0]:
             raise ValueError(f"F: expected ({X.shape[0]}, n_features) like X, got {F.shape}")
         return np.hstack([X, F]) if self.inputs == "network+input" else F
@@ -351,7 +288,7 @@ class SeriesReadout:
         Row k (features after step k, value x(k)) is mapped to x(k+1), or to
         x(k+1) - x(k). Returns self.
         """
-        X = _as_2d("X", X)
+        X = as_2d("X", X)
         start = check_int("start", start, 0, X.shape[0] - 3)
         Z = self.design(F, X)
         y = X[start + 1:] - (X[start:-1] if self.target == "increment" else 0.0)
@@ -360,7 +297,7 @@ class SeriesReadout:
 
     def predict(self, F, X):
         """Forecast of x(k+1) for every row k of ``F`` and ``X``, shape (T, d)."""
-        X = _as_2d("X", X)
+        X = as_2d("X", X)
         out = self.readout.predict(self.design(F, X))
         out = out.reshape(X.shape[0], -1)
         return out + X if self.target == "increment" else out
@@ -405,7 +342,59 @@ class PredictionResult:
     readout: str = ""
 
 
-def _window_metrics(prefix, y_true, y_pred, std, epsilon, dt_series, lyap):
+@dataclasses.dataclass(frozen=True)
+class Scoring:
+    """How forecasts are scored.
+
+    Parameters
+    ----------
+    std : tuple of float, optional
+        Long-term std per dimension for NRMSE / VPT (default 1: a z-scored series).
+    epsilon : float
+        VPT threshold on the normalised error (0.1, Vlachas et al. 2020), > 0.
+    dt_series : float, optional
+        Series time step, to report VPT in Lyapunov times (Lorenz-63: 0.01).
+    lyapunov_exponent : float, optional
+        Largest Lyapunov exponent (Lorenz-63: 0.906).
+    """
+
+    std: tuple | None = None
+    epsilon: float = 0.1
+    dt_series: float | None = None
+    lyapunov_exponent: float | None = None
+
+    def __post_init__(self):
+        check_range("epsilon", self.epsilon, 0.0, low_inclusive=False)
+        if self.std is not None:
+            object.__setattr__(self, "std", tuple(float(v) for v in np.ravel(self.std)))
+
+    def std_for(self, d):
+        return np.ones(d) if self.std is None else np.broadcast_to(np.asarray(self.std), (d,))
+
+
+SCORING_KEYWORDS = ("std", "epsilon", "dt_series", "lyapunov_exponent")
+PROTOCOL_KEYWORDS = ("n_context", "n_predict", "n_windows", "washout", "closed_loop")
+
+
+def prediction_options(protocol=None, readout=None, scoring=None, **keywords):
+    """(PredictionProtocol, ReadoutSpec, Scoring) from option objects and keywords.
+
+    Keywords are the names of earlier versions: ``n_context``, ``n_predict``,
+    ``n_windows``, ``washout``, ``closed_loop`` (protocol), ``std``,
+    ``epsilon``, ``dt_series``, ``lyapunov_exponent`` (scoring), and the readout
+    keywords of :func:`~brian2_lnp.tasks.specs.readout_from`. Without a
+    ``readout`` the paper's readout is used (top 10 %, filters 10 / 50 ms,
+    leave-one-out ridge on z-scored features).
+    """
+    proto = {k: keywords.pop(k) for k in PROTOCOL_KEYWORDS if k in keywords}
+    score = {k: keywords.pop(k) for k in SCORING_KEYWORDS if k in keywords}
+    protocol = dataclasses.replace(protocol or PredictionProtocol(), **proto)
+    scoring = dataclasses.replace(scoring or Scoring(), **score)
+    return protocol, readout_from(readout, **keywords), scoring
+
+
+def window_metrics(prefix, y_true, y_pred, std, epsilon, dt_series, lyap):
+    """``nrmse_<prefix>``, ``vpt_<prefix>`` (mean steps over windows) and ``vpt_<prefix>_lyap``."""
     out = {f"nrmse_{prefix}": float(nrmse(y_true.reshape(-1, y_true.shape[-1]),
                                           y_pred.reshape(-1, y_pred.shape[-1]), std=std))}
     v = [vpt(a, b, std=std, epsilon=epsilon, dt=dt_series, lyapunov_exponent=lyap)
@@ -416,11 +405,8 @@ def _window_metrics(prefix, y_true, y_pred, std, epsilon, dt_series, lyap):
     return out
 
 
-def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n_predict=100,
-                   n_windows=1, washout=50, closed_loop=False, taus=DEFAULT_TAUS,
-                   readout_fraction=0.1, readout_neurons=None, std=None, epsilon=0.1,
-                   dt_series=None, lyapunov_exponent=None, seed=None, readout_kwargs=None,
-                   readout_inputs="network", target="value"):
+def run_prediction(model, series, encoding, protocol=None, readout=None, *, readout_neurons=None,
+                   seed=None, scoring=None, **keywords):
     """Run the 000 section 4.1 prediction protocol on a Brian2 model.
 
     The series (use a z-scored one, e.g. ``Dataset.normalised().test``) is
@@ -438,105 +424,91 @@ def run_prediction(model, series, encoding, *, readout="ridge", n_context=500, n
     series : array (T, d)
         At least ``n_context + n_windows * n_predict`` steps.
     encoding : SeriesEncoding
-    readout : {"ridge", "mlp"}
-    n_context, n_predict, n_windows, washout : int
-    closed_loop : bool
-        Also run the autonomous forecast (runtime device only).
-    taus : sequence of float
-        Feature filter time constants (second).
-    readout_fraction : float
-        Fraction of active neurons read out (top betweenness, 000 A.6).
+    protocol : PredictionProtocol, optional
+        Context, horizon, windows, washout, closed loop (also runs the
+        autonomous forecast, runtime device only). Default: 500 / 100 / 1 / 50.
+    readout : ReadoutSpec or {"ridge", "mlp"}, optional
+        Default: the paper's readout (:meth:`ReadoutSpec.paper`).
     readout_neurons : array of int, optional
-        Use these instead.
-    std : array (d,), optional
-        Long-term std for NRMSE/VPT (default 1: a z-scored series).
-    epsilon : float
-        VPT threshold on the normalised error (0.1, Vlachas et al. 2020).
-    dt_series, lyapunov_exponent : float, optional
-        Series time step and largest Lyapunov exponent, to report VPT in
-        Lyapunov times (Lorenz-63: 0.01 and 0.906).
+        Default: the top ``readout.fraction`` of active neurons by betweenness.
     seed : None, int or Generator
         Seeds the Poisson trains and the MLP.
-    readout_kwargs : dict, optional
-        Passed to :class:`Readout`.
-    readout_inputs : {"network", "network+input"}
-        What the readout sees (:class:`SeriesReadout`); default the network only.
-    target : {"value", "increment"}
-        What the readout is fitted to (:class:`SeriesReadout`).
+    scoring : Scoring, optional
+        std, VPT threshold, series step and Lyapunov exponent.
+    **keywords
+        The keyword names of earlier versions (:func:`prediction_options`),
+        e.g. ``n_context=200, taus=(0.01,), readout_kwargs={"alphas": (1.0,)}``.
 
     Returns
     -------
     PredictionResult
     """
-    X = _as_2d("series", series)
-    d = X.shape[1]
-    check_choice("readout", readout, {"ridge", "mlp"})
-    check_choice("readout_inputs", readout_inputs, set(READOUT_INPUTS))
-    check_choice("target", target, set(TARGETS))
-    n_context = check_int("n_context", n_context, 2)
-    n_predict = check_int("n_predict", n_predict, 1)
-    n_windows = check_int("n_windows", n_windows, 1)
-    washout = check_int("washout", washout, 0, n_context - 2)
-    need = n_context + n_windows * n_predict
-    if X.shape[0] < need:
-        raise ValueError(f"series: needs n_context + n_windows * n_predict = {need} steps, "
-                         f"got {X.shape[0]}")
-    X = X[:need]
-    if closed_loop and is_standalone():
+    proto, ro, scoring = prediction_options(protocol, readout, scoring, **keywords)
+    X = as_2d("series", series)
+    if X.shape[0] < proto.n_steps:
+        raise ValueError(f"series: needs n_context + n_windows * n_predict = {proto.n_steps} "
+                         f"steps, got {X.shape[0]}")
+    X = X[:proto.n_steps]
+    if proto.closed_loop and is_standalone():
         raise NotImplementedError(
             "closed_loop: the prediction must be fed back as input during the run, which "
             "cpp_standalone/genn cannot do (their input trains are compiled before the run); "
             "use the runtime device for closed-loop prediction")
-    std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
-    base_seed = _base_seed(seed)
+    bseed = base_seed(seed)
     if readout_neurons is None:
-        readout_neurons = select_readout_neurons(model.export(), fraction=readout_fraction)
+        readout_neurons = select_readout_neurons(model.export(), fraction=ro.fraction)
     neurons = np.asarray(readout_neurons, dtype=np.int64)
-    new_readout = _readout_factory(readout, readout_inputs, target, base_seed, readout_kwargs)
-
-    step, dt = encoding.step, encoding.dt
-    t0 = round(_now(model) / dt) * dt
-    auto = np.zeros((n_windows, n_predict, d)) if closed_loop else None
-    if not closed_loop:
+    new_readout = _readout_factory(ro, bseed)
+    t0 = snap(now(model), encoding.dt)
+    auto = None
+    if not proto.closed_loop:
         with deferred_build(model):
-            present_series(model, X, encoding, t_start=t0, seed=child_seed(base_seed, "input", 0))
+            present_series(model, X, encoding, t_start=t0, seed=child_seed(bseed, "input", 0))
     else:
-        # true input up to each context end, then autonomous steps from a stored state
-        done = 0
-        for w in range(n_windows):
-            c_end = w * n_predict + n_context
-            present_series(model, X[done:c_end], encoding, t_start=t0 + done * step,
-                           seed=child_seed(base_seed, "input", done))
-            done = c_end
-            F = step_features(model, neurons, t0, c_end, step, taus, dt)
-            ro = new_readout(w).fit(F[w * n_predict + washout:c_end],
-                                    X[w * n_predict + washout:c_end])
-            model.network.store("lnp_closed_loop")
-            i_saved, t_saved = model.input_spikes()
-            x_next = ro.predict(F[c_end - 1:c_end], X[c_end - 1:c_end])
-            for k in range(n_predict):
-                auto[w, k] = x_next[0]
-                if k == n_predict - 1:
-                    break
-                tk = present_series(model, x_next, encoding, t_start=t0 + (c_end + k) * step,
-                                    seed=child_seed(base_seed, "auto", w, k))
-                f = step_features(model, neurons, tk, 1, step, taus, dt)
-                x_next = ro.predict(f, x_next)
-            model.network.restore("lnp_closed_loop")
-            with _quiet_past_spikes():
-                model.set_input(i_saved, t_saved)
-        present_series(model, X[done:], encoding, t_start=t0 + done * step,
-                       seed=child_seed(base_seed, "input", done))
-    return _analyse(model, X, t0, encoding, neurons, n_context, n_predict, n_windows, washout,
-                    taus, new_readout, std, epsilon, dt_series, lyapunov_exponent, auto)
+        auto = _closed_loop(model, X, encoding, t0, neurons, proto, ro, new_readout, bseed)
+    return _analyse(model, X, t0, encoding, neurons, proto, ro.taus, new_readout, scoring,
+                    auto)
 
 
-def _analyse(model, X, t0, encoding, neurons, n_context, n_predict, n_windows, washout, taus,
-             new_readout, std, epsilon, dt_series, lyapunov_exponent, auto=None, fit=None):
+def _closed_loop(model, X, encoding, t0, neurons, proto, ro, new_readout, bseed):
+    """True input up to each context end, then autonomous steps from a stored state."""
+    step, dt, n_predict = encoding.step, encoding.dt, proto.n_predict
+    auto = np.zeros((proto.n_windows, n_predict, X.shape[1]))
+    done = 0
+    for w in range(proto.n_windows):
+        c_end = w * n_predict + proto.n_context
+        present_series(model, X[done:c_end], encoding, t_start=t0 + done * step,
+                       seed=child_seed(bseed, "input", done))
+        done = c_end
+        F = step_features(model, neurons, t0, c_end, step, ro.taus, dt)
+        fitted = new_readout(w).fit(F[w * n_predict + proto.washout:c_end],
+                                    X[w * n_predict + proto.washout:c_end])
+        model.network.store("lnp_closed_loop")
+        i_saved, t_saved = model.input_spikes()
+        x_next = fitted.predict(F[c_end - 1:c_end], X[c_end - 1:c_end])
+        for k in range(n_predict):
+            auto[w, k] = x_next[0]
+            if k == n_predict - 1:
+                break
+            tk = present_series(model, x_next, encoding, t_start=t0 + (c_end + k) * step,
+                                seed=child_seed(bseed, "auto", w, k))
+            f = step_features(model, neurons, tk, 1, step, ro.taus, dt)
+            x_next = fitted.predict(f, x_next)
+        model.network.restore("lnp_closed_loop")
+        with quiet_past_spikes():
+            model.set_input(i_saved, t_saved)
+    present_series(model, X[done:], encoding, t_start=t0 + done * step,
+                   seed=child_seed(bseed, "input", done))
+    return auto
+
+
+def _analyse(model, X, t0, encoding, neurons, proto, taus, new_readout, scoring, auto=None,
+             fit=None):
     """Fit the readout (per window, or once on ``fit = (F, X, start)``) and score."""
     d = X.shape[1]
-    need = n_context + n_windows * n_predict
-    F = step_features(model, neurons, t0, need, encoding.step, taus, encoding.dt)
+    n_context, n_predict, n_windows, washout = (proto.n_context, proto.n_predict,
+                                                proto.n_windows, proto.washout)
+    F = step_features(model, neurons, t0, proto.n_steps, encoding.step, taus, encoding.dt)
     one = np.zeros((n_windows, n_predict, d))
     y_true = np.zeros((n_windows, n_predict, d))
     pers = np.zeros((n_windows, n_predict, d))
@@ -548,30 +520,26 @@ def _analyse(model, X, t0, encoding, neurons, n_context, n_predict, n_windows, w
         one[w] = ro.predict(F[c_end - 1:c_end - 1 + n_predict], X[c_end - 1:c_end - 1 + n_predict])
         y_true[w] = X[c_end:c_end + n_predict]
         pers[w] = X[c_end - 1:c_end - 1 + n_predict]
+    args = (scoring.std_for(d), scoring.epsilon, scoring.dt_series, scoring.lyapunov_exponent)
     m = {}
-    m.update(_window_metrics("one_step", y_true, one, std, epsilon, dt_series, lyapunov_exponent))
-    m.update(_window_metrics("persistence", y_true, pers, std, epsilon, dt_series,
-                             lyapunov_exponent))
+    m.update(window_metrics("one_step", y_true, one, *args))
+    m.update(window_metrics("persistence", y_true, pers, *args))
     if auto is not None:
-        m.update(_window_metrics("closed_loop", y_true, auto, std, epsilon, dt_series,
-                                 lyapunov_exponent))
+        m.update(window_metrics("closed_loop", y_true, auto, *args))
     where = "fitted per window" if fit is None else "fitted once on a separate stretch"
-    return PredictionResult(y_true, one, auto, pers, m, np.asarray(neurons), need * encoding.step,
-                            t0, f"{ro.label}; {where}")
+    return PredictionResult(y_true, one, auto, pers, m, np.asarray(neurons),
+                            proto.n_steps * encoding.step, t0, f"{ro.label}; {where}")
 
 
-def analyse_prediction(model, series, encoding, t_start, *, readout="ridge", n_context=500,
-                       n_predict=100, n_windows=1, washout=50, taus=DEFAULT_TAUS,
-                       readout_neurons, std=None, epsilon=0.1, dt_series=None,
-                       lyapunov_exponent=None, seed=None, readout_kwargs=None,
-                       readout_inputs="network", target="value", fit_series=None,
-                       fit_t_start=None):
+def analyse_prediction(model, series, encoding, t_start, protocol=None, readout=None, *,
+                       readout_neurons, seed=None, scoring=None, fit_series=None,
+                       fit_t_start=None, **keywords):
     """Score the one-step protocol on a run that already presented ``series`` from ``t_start``.
 
     For standalone devices, where the presentation (:func:`present_series`,
     possibly after STDP training) is scheduled inside one
-    :func:`deferred_build` and the spikes can be read only after the build.
-    Parameters as in :func:`run_prediction`, and
+    :func:`~brian2_lnp.models.devices.deferred_build` and the spikes can be
+    read only after the build. Parameters as in :func:`run_prediction`, and
 
     fit_series : array (T_fit, d), optional
         A stretch presented from ``fit_t_start`` (second) in the same run, e.g.
@@ -584,47 +552,32 @@ def analyse_prediction(model, series, encoding, t_start, *, readout="ridge", n_c
     -------
     PredictionResult
     """
-    X = _as_2d("series", series)
+    proto, ro, scoring = prediction_options(protocol, readout, scoring, **keywords)
+    X = as_2d("series", series)[:proto.n_steps]
     d = X.shape[1]
-    need = n_context + n_windows * n_predict
-    X = X[:need]
-    std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
-    base_seed = _base_seed(seed)
-
-    check_choice("readout_inputs", readout_inputs, set(READOUT_INPUTS))
-    check_choice("target", target, set(TARGETS))
-    new_readout = _readout_factory(readout, readout_inputs, target, base_seed, readout_kwargs)
-
+    new_readout = _readout_factory(ro, base_seed(seed))
     fit = None
     if fit_series is not None:
         if fit_t_start is None:
             raise ValueError("fit_t_start: needed with fit_series (start of its presentation)")
-        Xf = _as_2d("fit_series", fit_series)
+        Xf = as_2d("fit_series", fit_series)
         if Xf.shape[1] != d:
             raise ValueError(f"fit_series: expected {d} dimensions, got {Xf.shape[1]}")
         Ff = step_features(model, readout_neurons, float(fit_t_start), Xf.shape[0],
-                           encoding.step, taus, encoding.dt)
-        fit = (Ff, Xf, washout)
-    return _analyse(model, X, float(t_start), encoding, readout_neurons, n_context, n_predict,
-                    n_windows, washout, taus, new_readout, std, epsilon, dt_series,
-                    lyapunov_exponent, fit=fit)
+                           encoding.step, ro.taus, encoding.dt)
+        fit = (Ff, Xf, proto.washout)
+    return _analyse(model, X, float(t_start), encoding, readout_neurons, proto, ro.taus,
+                    new_readout, scoring, fit=fit)
 
 
-def _readout_factory(readout, readout_inputs, target, base_seed, readout_kwargs):
-    """``new_readout(w)``: a fresh SeriesReadout seeded for window (or fit) ``w``."""
-    rkw = dict(readout_kwargs or {})
+def _readout_factory(ro, bseed):
+    """``new_readout(w)``: a fresh SeriesReadout of spec ``ro`` seeded for window (or fit) ``w``."""
 
     def new_readout(w):
-        return SeriesReadout(readout, readout_inputs, target,
-                             seed=child_seed(base_seed, "readout", w), **rkw)
+        return SeriesReadout(ro.kind, ro.inputs, ro.target,
+                             seed=child_seed(bseed, "readout", w), **ro.readout_kwargs)
 
     return new_readout
-
-
-def _base_seed(seed):
-    if isinstance(seed, (int, np.integer)):
-        return int(seed)
-    return int(as_generator(seed).integers(2**63 - 1))
 
 
 def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100, n_windows=1,
@@ -642,7 +595,7 @@ def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100,
     -------
     (y_pred (W, n_predict, d), nrmse)
     """
-    X = _as_2d("series", series)
+    X = as_2d("series", series)
     d = X.shape[1]
     lags = check_int("lags", lags, 1)
     n_context = check_int("n_context", n_context, lags + 2)
@@ -661,7 +614,7 @@ def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100,
 
     Z = lagged(X)
     if fit_series is not None:
-        Xf = _as_2d("fit_series", fit_series)
+        Xf = as_2d("fit_series", fit_series)
         if Xf.shape[1] != d or Xf.shape[0] < washout + 2:
             raise ValueError(f"fit_series: expected (> {washout + 1}, {d}), got {Xf.shape}")
         ro_once = new_readout("fit").fit(lagged(Xf)[washout:-1], Xf[washout + 1:])

@@ -24,9 +24,11 @@ import numpy as np
 from ..metrics import nrmse
 from ..random import as_generator, child_seed
 from ..validation import check_int, check_range
-from .prediction import (DEFAULT_TAUS, _as_2d, _base_seed, _now, deferred_build,
-                         present_series, step_features)
+from ..models.devices import deferred_build
+from .common import as_2d, base_seed, now
+from .prediction import present_series, step_features
 from .readout import Readout, select_readout_neurons
+from .specs import readout_from
 
 __all__ = ["add_noise_snr", "measured_snr_db", "noise_robustness", "RobustnessResult",
            "PAPER_SNR_DB"]
@@ -53,7 +55,7 @@ def add_noise_snr(series, snr_db, seed=None):
     ndarray, same shape as ``series``
     """
     x = np.asarray(series, dtype=float)
-    X = _as_2d("series", x)
+    X = as_2d("series", x)
     snr_db = float(check_range("snr_db", snr_db, -100.0, 200.0))
     power = np.mean(X ** 2, axis=0)
     sigma = np.sqrt(power / 10.0 ** (snr_db / 10.0))
@@ -63,7 +65,7 @@ def add_noise_snr(series, snr_db, seed=None):
 
 def measured_snr_db(clean, noisy):
     """Measured SNR per dimension (dB): ``10 log10(mean x^2 / mean (noisy - x)^2)``."""
-    C, Nn = _as_2d("clean", clean), _as_2d("noisy", noisy)
+    C, Nn = as_2d("clean", clean), as_2d("noisy", noisy)
     if C.shape != Nn.shape:
         raise ValueError(f"clean, noisy: shapes differ ({C.shape} vs {Nn.shape})")
     return 10.0 * np.log10(np.mean(C ** 2, axis=0) / np.mean((Nn - C) ** 2, axis=0))
@@ -80,8 +82,8 @@ class RobustnessResult:
 
 
 def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, readout="ridge",
-                     washout=50, taus=DEFAULT_TAUS, readout_fraction=0.1, readout_neurons=None,
-                     std=None, seed=None, readout_kwargs=None, before=None):
+                     washout=50, readout_neurons=None, std=None, seed=None, before=None,
+                     **keywords):
     """RMSE of the one-step forecast vs input SNR, with a readout trained on clean input.
 
     Parameters
@@ -95,14 +97,19 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
         ``washout`` steps.
     encoding : SeriesEncoding
     snr_db : sequence of float
-    readout, taus, readout_fraction, readout_neurons, readout_kwargs
-        As in :func:`~brian2_lnp.tasks.prediction.run_prediction`.
+    readout : ReadoutSpec or {"ridge", "mlp"}
+        Default the paper's readout; its kind, fraction, filters, penalty and
+        scaling are used.
+    readout_neurons : array of int, optional
     std : array (d,), optional
         Normalisation of ``nrmse`` (default 1).
     seed : None, int or Generator
     before : callable, optional
         ``before(model)`` runs first, in the same run / standalone program
         (e.g. ``lambda m: train_stdp(m, train[:500], encoding=enc)``).
+    **keywords
+        ``taus``, ``readout_fraction``, ``readout_kwargs`` (the names of earlier
+        versions, see :func:`~brian2_lnp.tasks.specs.readout_from`).
 
     Returns
     -------
@@ -110,16 +117,17 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
     """
     import pandas as pd
 
-    C, T = _as_2d("context", context), _as_2d("test", test)
+    spec = readout_from(readout, **keywords)
+    C, T = as_2d("context", context), as_2d("test", test)
     d = C.shape[1]
     washout = check_int("washout", washout, 0)
     if T.shape[0] < washout + 2 or C.shape[0] < washout + 2:
         raise ValueError(f"context, test: need more than washout + 1 = {washout + 1} steps")
     std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
-    base = _base_seed(seed)
+    base = base_seed(seed)
     levels = [float(s) for s in snr_db]
     if readout_neurons is None:
-        readout_neurons = select_readout_neurons(model.export(), fraction=readout_fraction)
+        readout_neurons = select_readout_neurons(model.export(), fraction=spec.fraction)
     neurons = np.asarray(readout_neurons, dtype=np.int64)
     segments = [("clean-context", np.inf, C), ("clean-test", np.inf, T)]
     for k, s in enumerate(levels):
@@ -128,15 +136,16 @@ def noise_robustness(model, context, test, encoding, *, snr_db=PAPER_SNR_DB, rea
     with deferred_build(model):
         if before is not None:
             before(model)
-        t = _now(model)
+        t = now(model)
         for k, (_, _, X) in enumerate(segments):
             starts.append(present_series(model, X, encoding, t_start=t,
                                          seed=child_seed(base, "input", k)))
             t = starts[-1] + X.shape[0] * encoding.step
-    feats = [step_features(model, neurons, t0, X.shape[0], encoding.step, taus, encoding.dt)
+    feats = [step_features(model, neurons, t0, X.shape[0], encoding.step, spec.taus,
+                           encoding.dt)
              for t0, (_, _, X) in zip(starts, segments)]
-    ro = Readout(kind=readout, task="regression", seed=child_seed(base, "readout"),
-                 **dict(readout_kwargs or {}))
+    ro = Readout(kind=spec.kind, task="regression", seed=child_seed(base, "readout"),
+                 **spec.readout_kwargs)
     ro.fit(feats[0][washout:-1], C[washout + 1:])
     rows = []
     for (name, s, X), F in zip(segments[1:], feats[1:]):

@@ -27,7 +27,8 @@ import logging
 import numpy as np
 
 from ..models.encoders import SpikeTrains
-from .prediction import _quiet_past_spikes, _seconds, present_series
+from .common import quiet_past_spikes, seconds
+from .prediction import present_series
 
 __all__ = ["freeze", "is_frozen", "train_stdp", "TrainingReport"]
 
@@ -118,25 +119,25 @@ def train_stdp(model, inputs, *, encoding=None, duration=None, seed=None, freeze
         X = np.asarray(inputs, dtype=float)
         t0 = round(t0 / encoding.dt) * encoding.dt
         present_series(model, X, encoding, t_start=t0, seed=seed, run=False)
-        dur = X.shape[0] * encoding.step if duration is None else _seconds("duration", duration)
+        dur = X.shape[0] * encoding.step if duration is None else seconds("duration", duration)
     else:
         if isinstance(inputs, SpikeTrains):
             idx, times = inputs.indices, inputs.times
-            dur = inputs.duration if duration is None else _seconds("duration", duration)
+            dur = inputs.duration if duration is None else seconds("duration", duration)
         else:
             idx, times = inputs
             if duration is None:
                 raise ValueError("duration: required for (indices, times) input")
-            dur = _seconds("duration", duration)
+            dur = seconds("duration", duration)
         idx = np.asarray(idx, dtype=np.int64)
         times = np.asarray(times, dtype=float) + t0
         i_old, t_old = model.input_spikes()
-        with _quiet_past_spikes():
+        with quiet_past_spikes():
             model.set_input(np.concatenate([i_old[t_old < t0], idx]),
                             np.concatenate([t_old[t_old < t0], times]))
     if dur <= 0:
         raise ValueError(f"duration: must be > 0 second, got {dur}")
-    with _quiet_past_spikes():
+    with quiet_past_spikes():
         model.run(dur * b2.second)
     if freeze_after:
         freeze(model, True)
