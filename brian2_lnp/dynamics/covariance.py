@@ -68,7 +68,7 @@ import scipy.sparse.linalg as spla
 
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
-from .linear import LinearNetwork, UnstableNetworkError, linearize
+from .linear import LinearNetwork, UnstableNetworkError, arpack_start, linearize
 
 __all__ = ["Covariance", "covariance", "AUTO_EXACT_MAX", "SAMPLED_OPTIONS", "SWEEP_TOL",
            "jacobi_radius", "scheme_stationary_covariance"]
@@ -202,7 +202,7 @@ def jacobi_radius(L, D, h):
     op = spla.LinearOperator((n, n), matvec=lambda v: d * (L @ v), dtype=float)
     try:
         ev = spla.eigs(op, k=1, which="LM", tol=1e-3, maxiter=50 * n,
-                       v0=np.ones(n) / np.sqrt(n), return_eigenvectors=False)
+                       v0=arpack_start(n), return_eigenvectors=False)
     except spla.ArpackNoConvergence:
         return np.inf
     return float(np.abs(ev).max())

@@ -23,7 +23,7 @@ import scipy.sparse.linalg as spla
 from ..validation import check_choice, check_range
 
 __all__ = ["LinearNetwork", "linearize", "spectral_abscissa", "UnstableNetworkError",
-           "DENSE_EIG_MAX"]
+           "DENSE_EIG_MAX", "arpack_start"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,23 @@ logger = logging.getLogger(__name__)
 DENSE_EIG_MAX = 300
 
 COUPLINGS = ("lyapunov", "weights", "modulated")
+
+
+def arpack_start(n):
+    """Deterministic ARPACK start vector of length ``n`` (unit norm).
+
+    Without ``v0`` ARPACK starts from a random vector of its own (LAPACK's
+    ``dlarnv`` with a seed kept in process-global state), so the converged
+    eigenvalues differ in the last bits from call to call and from process to
+    process, and LNP decisions that depend on them (the stability scale of
+    :func:`linearize`, the Jacobi step of the sampled covariance) are not
+    reproducible. This vector depends on ``n`` only: a fixed pseudo-random
+    direction, so (unlike a constant vector) it is not orthogonal to the
+    wanted eigenvectors of structured matrices.
+    """
+    n = int(n)
+    v = np.random.default_rng(np.random.SeedSequence([0x4C4E50, n])).standard_normal(n)
+    return v / np.linalg.norm(v) if n else v
 
 
 class UnstableNetworkError(ValueError):
@@ -53,7 +70,8 @@ def spectral_abscissa(A):
         return float(np.max(sla.eigvals(dense).real))
     try:
         vals = spla.eigs(sp.csr_matrix(A), k=4, which="LR", ncv=min(n - 1, 80),
-                         tol=1e-8, maxiter=20 * n, return_eigenvectors=False)
+                         tol=1e-8, maxiter=20 * n, v0=arpack_start(n),
+                         return_eigenvectors=False)
         return float(np.max(vals.real))
     except spla.ArpackNoConvergence:  # rare for our matrices; exact but slow fallback
         logger.warning("ARPACK did not converge for the spectral abscissa (n=%d); "
