@@ -170,6 +170,28 @@ class Connectivity:
     def is_inhibitory(self):
         return self.types == INHIBITORY
 
+    def dale_violations(self):
+        """Indices of synapses whose sign contradicts Dale's law.
+
+        A synapse from an excitatory neuron must have ``w >= 0``, one from an
+        inhibitory neuron ``w <= 0`` (every synapse stored, active or not).
+        """
+        inh = self.types[self.pre] == INHIBITORY
+        return np.flatnonzero(np.where(inh, self.w > 0, self.w < 0))
+
+    def check_dale(self, name="conn"):
+        """Raise ValueError naming ``name`` if any synapse violates Dale's law."""
+        bad = self.dale_violations()
+        if bad.size:
+            k = int(bad[0])
+            kind = "EI"[int(self.types[self.pre[k]])]
+            raise ValueError(
+                f"{name}: {bad.size} synapse(s) violate Dale's law (w must be >= 0 from an "
+                f"excitatory and <= 0 from an inhibitory neuron), e.g. synapse {k}: "
+                f"{self.pre[k]} ({kind}) -> {self.post[k]}, w = {self.w[k]:.6g} V; fix the "
+                f"weights' signs or the neuron types")
+        return self
+
     def to_matrix(self, fmt="csr"):
         """Sparse N x N matrix, ``W[i, j]`` = weight of the synapse i -> j.
 
