@@ -37,7 +37,9 @@ def test_no_command_prints_help(capsys):
 
 
 def test_bad_values_name_the_parameter(tmp_path, capsys):
-    assert main(["prune", "hrsnn_small", "--density", "1.5", "--out", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as exc:  # argparse: one line, exit status 2
+        main(["prune", "hrsnn_small", "--density", "1.5", "--out", str(tmp_path)])
+    assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "density" in err and "error" in err
     assert main(["prune", "no_such_model_file.yaml", "--out", str(tmp_path)]) == 2

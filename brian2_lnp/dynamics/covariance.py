@@ -339,8 +339,8 @@ def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, 
 def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps=None,
              burn_in=None, record_every=None, rtol=0.02):
     n_chains = check_int("n_chains", n_chains, 2)
-    n_groups = check_int("n_groups", n_groups, 2, n_chains)
-    if n_chains % n_groups:
+    n_groups = check_int("n_groups", n_groups, 2)
+    if n_chains < n_groups or n_chains % n_groups:
         raise ValueError(f"n_chains: must be a multiple of n_groups={n_groups}, got {n_chains}")
     q = check_range("q", q, 0, 0.9, low_inclusive=False)
     K = None if sweeps is None else check_int("sweeps", sweeps, 0)

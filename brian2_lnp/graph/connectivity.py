@@ -47,6 +47,30 @@ class ConnectivityFileError(ValueError):
     """A Connectivity file is corrupt, of another format, or of another version."""
 
 
+def _si(name, value, unit_name):
+    """Strip a Brian2 Quantity to SI floats after checking its dimension.
+
+    Plain numbers pass as they are (SI by convention); ``unit_name`` is
+    ``"volt"`` or ``"second"``. brian2 is imported only when a Quantity is given.
+    """
+    if isinstance(value, (list, tuple)) and any(hasattr(v, "dim") for v in value):
+        from brian2 import Quantity
+        try:
+            value = Quantity(value)  # a list of Quantities: one dimension for all
+        except Exception as exc:  # noqa: BLE001 -- brian2 raises DimensionMismatchError
+            raise TypeError(f"{name}: entries have different units ({exc})") from None
+    if value is None or not hasattr(value, "dim"):
+        return value
+    import brian2
+    from brian2.units.fundamentalunits import get_dimensions
+
+    unit = getattr(brian2, unit_name)
+    if get_dimensions(value) != get_dimensions(unit):
+        raise TypeError(f"{name}: expected a value in {unit_name} (e.g. a Brian2 Quantity "
+                        f"with units of {unit_name}, or plain SI floats), got {value!r:.60}")
+    return np.asarray(value / unit, dtype=np.float64)
+
+
 def _as_types(types, N):
     if types is None:
         return np.zeros(N, dtype=np.int8)
@@ -100,7 +124,7 @@ class Connectivity:
         self.N = N
         self.pre = np.asarray(pre, dtype=np.int64).ravel()
         self.post = np.asarray(post, dtype=np.int64).ravel()
-        self.w = np.asarray(w, dtype=np.float64).ravel()
+        self.w = np.asarray(_si("w", w, "volt"), dtype=np.float64).ravel()
         S = self.pre.size
         if self.post.size != S or self.w.size != S:
             raise ValueError(
@@ -116,7 +140,7 @@ class Connectivity:
         self.cluster = (np.zeros(N, dtype=np.int64) if cluster is None
                         else np.asarray(cluster, dtype=np.int64).ravel())
         self.tau_m = (np.full(N, 20e-3) if tau_m is None
-                      else np.asarray(tau_m, dtype=np.float64).ravel())
+                      else np.asarray(_si("tau_m", tau_m, "second"), dtype=np.float64).ravel())
         if not (np.isfinite(self.tau_m).all() and (self.tau_m > 0).all()):
             raise ValueError("tau_m: membrane time constants must be finite and > 0 (second)")
         self.neuron_active = (np.ones(N, dtype=bool) if neuron_active is None
