@@ -60,3 +60,21 @@ def test_pruning_does_not_depend_on_the_number_of_workers(tmp_path):
     a = _run("prune_jobs1", tmp_path / "a.npz", **ENV_A)
     b = _run("prune_jobs2", tmp_path / "b.npz", **ENV_A)
     _assert_same_bits(a, b)
+
+
+def test_networkit_betweenness_does_not_depend_on_its_thread_count():
+    nk = pytest.importorskip("networkit")
+    from brian2_lnp.graph.centrality import betweenness
+    from brian2_lnp.models.config import load_model
+    from brian2_lnp.models.generate import generate_network
+
+    conn = generate_network(load_model("hrsnn"), N=400, seed=2).conn
+    before = nk.getMaxNumberOfThreads()
+    try:
+        out = []
+        for t in (1, 2):
+            nk.setNumberOfThreads(t)
+            out.append(betweenness(conn, backend="networkit").tobytes())
+    finally:
+        nk.setNumberOfThreads(before)
+    assert out[0] == out[1]

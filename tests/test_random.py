@@ -92,3 +92,18 @@ def test_format_1_files_are_read_as_stream_1(tmp_path):
                         provenance=np.array('{"seed": 1}'), **fields)
     d = Connectivity.load(tmp_path / "v1.npz")
     assert d == c and d.provenance == {"seed": 1, "seed_stream": 1}
+
+
+def test_checkpoint_of_another_seed_stream_is_refused(tmp_path):
+    from brian2_lnp.pruning import prune
+
+    c = Connectivity(4, [0, 1, 2, 3, 0], [1, 2, 3, 0, 2], [1e-3, 1e-3, -1e-3, 1e-3, 2e-3],
+                     types="EEIE", tau_m=[0.01, 0.02, 0.01, 0.02])
+    kw = dict(iterations=1, steps=("noise",), lyapunov=False, seed=1,
+              step_kwargs={"noise": {"n_steps": 30, "transient": 10, "spectral_report": False}},
+              checkpoint_dir=tmp_path / "ck")
+    prune(c, **kw)
+    with use_seed_stream(1):
+        with pytest.raises(ValueError, match="seed_stream"):
+            prune(c, **kw)
+    prune(c, **kw)  # same stream: resumes

@@ -41,7 +41,7 @@ import pandas as pd
 from ..dynamics.threads import fixed_blas_threads
 from ..fileio import atomic_write
 from ..graph import Connectivity
-from ..random import as_generator, child_seed
+from ..random import as_generator, child_seed, seed_stream
 from ..validation import check_array, check_int, check_range
 from .report import to_jsonable
 from .timescales import surrogate_kwargs
@@ -342,6 +342,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
                      else getattr(lyapunov, "__name__", "callable")),
         "rates": None if rates is None else np.asarray(rates, float).tolist(),
         "N": conn0.N,
+        "seed_stream": seed_stream(),  # a resume with another stream is refused
     })
 
     # ------------------------------------------------------------ resume
