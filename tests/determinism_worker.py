@@ -86,6 +86,19 @@ def spiking_job():
             "w_after": net.export().w}
 
 
+def task_job():
+    """A short Lorenz-63 evaluation (Brian2 runtime, numpy target, ridge readout)."""
+    from brian2_lnp.tasks.evaluate import evaluate
+
+    row = evaluate("hrsnn_small", "lorenz63", training="none", n_context=150, n_predict=30,
+                   washout=20, n_readout_fit=300, codegen="numpy", seed=2)
+    import pandas as pd
+
+    cols = [c for c in row.columns if c not in ("eval_time_s", "wall_s")
+            and pd.api.types.is_numeric_dtype(row[c])]
+    return {f"row_{c}": row[c].to_numpy(dtype=float) for c in cols}
+
+
 if __name__ == "__main__":
     job, path = sys.argv[1], sys.argv[2]
     if job == "prune":
@@ -94,6 +107,8 @@ if __name__ == "__main__":
         arrays = run_prune_jobs(int(job[len("prune_jobs"):]))
     elif job == "spiking":
         arrays = spiking_job()
+    elif job == "task":
+        arrays = task_job()
     else:
         raise SystemExit(f"unknown job {job!r}")
     np.savez(path, **{k: np.asarray(v) for k, v in arrays.items()})

@@ -68,7 +68,7 @@ def test_networkit_betweenness_does_not_depend_on_its_thread_count():
     from brian2_lnp.models.config import load_model
     from brian2_lnp.models.generate import generate_network
 
-    conn = generate_network(load_model("hrsnn"), N=400, seed=2).conn
+    conn = generate_network(load_model("hrsnn"), N=600, seed=2).conn
     before = nk.getMaxNumberOfThreads()
     try:
         out = []
@@ -78,3 +78,12 @@ def test_networkit_betweenness_does_not_depend_on_its_thread_count():
     finally:
         nk.setNumberOfThreads(before)
     assert out[0] == out[1]
+
+
+@pytest.mark.slow
+def test_task_run_is_bit_identical_across_processes(tmp_path):
+    """A short Lorenz-63 evaluation (runtime, ridge readout): every number of the row."""
+    a = _run("task", tmp_path / "a.npz", **ENV_A)
+    b = _run("task", tmp_path / "b.npz", **ENV_B)
+    assert np.isfinite(a["row_NRMSE"]).all()
+    _assert_same_bits(a, b)

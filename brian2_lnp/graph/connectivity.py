@@ -345,7 +345,7 @@ class Connectivity:
         payload = {name: np.ascontiguousarray(getattr(self, name))
                    for name in _NEURON_ARRAYS + _SYNAPSE_ARRAYS}
         payload["N"] = np.array(self.N, dtype=np.int64)
-        payload["provenance"] = np.array(json.dumps(self.provenance, sort_keys=True))
+        payload["provenance"] = np.array(_provenance_json(self.provenance))
         payload["seed_stream"] = np.array(int(self.provenance.get("seed_stream",
                                                                   seed_stream())))
         payload["checksum"] = np.array(_checksum(payload))
@@ -460,6 +460,16 @@ _FILE_DTYPES = {"types": ("iu", 1), "cluster": ("iu", 1), "tau_m": ("f", 1),
                 "neuron_active": ("b", 1), "pre": ("iu", 1), "post": ("iu", 1),
                 "w": ("f", 1), "synapse_active": ("b", 1), "N": ("iu", 0),
                 "provenance": ("U", 0)}
+
+
+def _provenance_json(provenance):
+    """JSON text of a provenance dict (NumPy scalars and arrays become plain values)."""
+    def plain(o):
+        if isinstance(o, (np.generic, np.ndarray)):
+            return o.tolist()
+        raise TypeError(f"provenance: {type(o).__name__} value {o!r:.60} cannot be stored; "
+                        "use numbers, strings, lists and dicts")
+    return json.dumps(provenance, default=plain)
 
 
 def _scalar(a, kinds):
