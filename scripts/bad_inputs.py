@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import sys
 import tempfile
 
@@ -273,7 +274,7 @@ def main(argv=None):
                 raise
             kind = classify(exc)
             msg = " ".join(str(exc).split())
-            msg = msg.replace(TMP, "TMP")
+            msg = re.sub(r"TMP/tmp[A-Za-z0-9_]+/", "TMP/run/", msg.replace(TMP, "TMP"))
             text = f"{type(exc).__name__}: {msg}" if not isinstance(exc, _CliError) else msg
         else:
             kind = "ok" if result == "consistent" else "silent"
