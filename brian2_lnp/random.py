@@ -27,7 +27,8 @@ import os
 import numpy as np
 
 __all__ = ["as_generator", "child_seed", "seed_stream", "set_seed_stream",
-           "use_seed_stream", "check_seed_stream", "SEED_STREAMS", "SEED_STREAM_ENV", "SeedStreamError"]
+           "use_seed_stream", "check_seed_stream", "SEED_STREAMS", "SEED_STREAM_ENV",
+           "SeedStreamError"]
 
 #: the seed-stream versions this brian2_lnp can produce
 SEED_STREAMS = (1, 2)

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from brian2_lnp.graph import Connectivity, ConnectivityFileError  # noqa: E402
-from brian2_lnp.models.config import MODELS_DIR, ModelConfig, ModelConfigError, load_model  # noqa: E402
+from brian2_lnp.models.config import (MODELS_DIR, ModelConfig, ModelConfigError,  # noqa: E402
+                                      load_model)
 from brian2_lnp.protocols.runner import RepeatFileError, Task, run_tasks  # noqa: E402
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,

@@ -476,7 +476,8 @@ def _scalar(a, kinds):
     """The Python value of a 0-d array of one of the dtype ``kinds`` (else ValueError)."""
     a = np.asarray(a)
     if a.ndim != 0 or a.dtype.kind not in kinds:
-        raise ValueError(f"expected a scalar of kind {kinds!r}, got dtype {a.dtype} shape {a.shape}")
+        raise ValueError(f"expected a scalar of kind {kinds!r}, got dtype {a.dtype} "
+                         f"shape {a.shape}")
     return a.item()
 
 
