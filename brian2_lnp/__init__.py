@@ -24,7 +24,7 @@ _SUBPACKAGES = ("graph", "dynamics", "pruning", "models", "tasks", "datasets", "
 _LAZY = {
     "build_model": "models", "HRSNN": "models", "CHRSNN": "models",
     "SpikingNetwork": "models", "load_model": "models", "generate_network": "models",
-    "use_device": "models", "NetworkSpec": "models",
+    "use_device": "models", "NetworkSpec": "models", "bind": "models", "Brian2Binding": "models",
     "prune": "pruning", "noise_prune": "pruning", "centrality_prune": "pruning",
     "delocalize": "pruning", "optimize_timescales": "pruning",
     "evaluate": "tasks",

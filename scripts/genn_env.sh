@@ -14,6 +14,8 @@ fi
     scipy pyyaml pytest cython
 "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e .
 # test_genn: code generation of HRSNN/CHRSNN (plain, pruned + extended, compacted).
-# The Brian2-layer tests run here too, proving the lowest supported brian2 (2.5.4).
+# The Brian2-layer tests (and bind() on user-written networks) run here too, proving the
+# lowest supported brian2 (2.5.4).
 exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "not slow" \
-    tests/test_genn.py tests/test_network.py tests/test_encoders.py tests/test_sops.py "$@"
+    tests/test_genn.py tests/test_network.py tests/test_binding.py tests/test_encoders.py \
+    tests/test_sops.py "$@"

@@ -1,5 +1,6 @@
 """Model files and their validation (brian2_lnp.models.config)."""
 import copy
+import os
 import subprocess
 import sys
 
@@ -117,7 +118,8 @@ def test_config_module_does_not_import_brian2():
     code = ("import sys; import brian2_lnp.models.generate as g; "
             "g.generate_network('chrsnn_small', seed=1); "
             "assert 'brian2' not in sys.modules, 'brian2 imported'")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=MODELS_DIR + "/..")
+    subprocess.run([sys.executable, "-c", code], check=True,
+                   cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # ----------------------------------------------------------------------------- overrides

@@ -51,6 +51,8 @@ def edited(conn, rng):
     c.synapse_active[rng.choice(S, S // 5, replace=False)] = False
     c.neuron_active[rng.choice(c.N, 3, replace=False)] = False
     c.w = c.w * rng.uniform(0.5, 1.5, S)
+    # STDP clips plastic (excitatory) weights to w_max = 20 mV: apply() refuses more
+    c.w = np.where(c.types[c.pre] == 0, np.minimum(c.w, 20e-3), c.w)
     c.tau_m = c.tau_m * rng.uniform(0.8, 1.2, c.N)
     existing = set(zip(c.pre.tolist(), c.post.tolist()))
     new = [(a, b) for a in range(c.N) for b in range(c.N)
@@ -350,3 +352,83 @@ def _standalone_checks(tmp_path, generate_network):
     assert net.last_timing["compile"] > 0 and net.last_timing["simulation"] > 0
     with pytest.raises(RuntimeError, match="already ran"):
         net.apply(target)
+
+
+# ----------------------------------------------------------------------------- input validation
+def test_units_are_checked_at_the_boundary():
+    from brian2 import Hz, mV, second
+
+    with pytest.raises(ValueError, match="input_rate: expected a rate"):
+        build_model("hrsnn_small", seed=1, input_rate=5 * mV)
+    net = build_model("hrsnn_small", seed=1, input_rate=20 * Hz)
+    assert net.input_rate == 20.0
+    with pytest.raises(ValueError, match="times: expected a time"):
+        net.set_input([0], [5 * mV])
+    with pytest.raises(ValueError, match="times: expected a time"):
+        net.set_input([0], 5 * mV)
+    with pytest.raises(TypeError, match="indices"):
+        net.set_input([0.5], [0.01])
+    net.set_input([0, 1], [0.01, 0.02] * second)  # a time Quantity is fine
+    assert np.allclose(net.input_spikes()[1], [0.01, 0.02])
+    with pytest.raises(ValueError, match="dt"):
+        build_model("hrsnn_small", seed=1, dt=1 * mV)
+
+
+def test_stdp_params_are_validated_by_key():
+    from brian2 import mV, second
+
+    net = build_model("hrsnn_small", seed=1)
+    c = net.export()
+    new = c.add_synapses([0], [c.post[c.pre != 0][0]], [1e-3])
+    good = {"tau_pre": 20e-3 * second, "tau_post": 30e-3, "A_plus": 0.1 * mV,
+            "A_minus": -0.1 * mV}
+    with pytest.raises(ValueError, match=r"stdp_params\['tau_pre'\]: expected a time"):
+        net.apply(new, stdp_params=dict(good, tau_pre=5 * mV))
+    with pytest.raises(ValueError, match=r"missing \['A_minus'\].*allowed keys are"):
+        net.apply(new, stdp_params={k: v for k, v in good.items() if k != "A_minus"})
+    with pytest.raises(ValueError, match=r"unknown \['tau_m'\]"):
+        net.apply(new, stdp_params=dict(good, tau_m=1))
+    with pytest.raises(ValueError, match=r"stdp_params\['A_minus'\]: must lie in \(-inf, 0\]"):
+        net.apply(new, stdp_params=dict(good, A_minus=0.1 * mV))
+    with pytest.raises(ValueError, match=r"stdp_params\['tau_post'\]: must lie in \(0, inf\)"):
+        net.apply(new, stdp_params=dict(good, tau_post=0))
+    assert net.export() == c  # refused applies changed nothing
+    net.apply(new, stdp_params=good)
+    st = net.stdp_parameters()
+    assert st["plastic"][-1] and st["tau_pre"][-1] == 20e-3 and st["A_minus"][-1] == -1e-4
+
+
+def test_apply_checks_dale_and_w_max():
+    net = build_model("hrsnn_small", seed=1)
+    c = net.export()
+    exc = np.flatnonzero(c.types[c.pre] == 0)
+    inh = np.flatnonzero(c.types[c.pre] == 1)
+    bad = c.copy()
+    bad.w[exc[0]] = -1e-3
+    with pytest.raises(ApplyError, match=r"conn.w: synapse .* excitatory .* \[0, inf\)"):
+        net.apply(bad)
+    bad = c.copy()
+    bad.w[inh[0]] = 1e-3
+    with pytest.raises(ApplyError, match=r"conn.w: synapse .* inhibitory .* \(-inf, 0\]"):
+        net.apply(bad)
+    bad = c.copy()
+    bad.w[exc[0]] = 1.5 * net.w_max
+    with pytest.raises(ApplyError, match=r"plastic synapse .* \[0, w_max\]"):
+        net.apply(bad)
+    assert net.export() == c
+    bad.synapse_active[exc[0]] = False  # a pruned synapse is not clipped by STDP
+    net.apply(bad)
+    brian2.start_scope()
+    frozen = build_model("hrsnn_small", seed=1, plasticity=False)
+    c.w[exc[0]] = 1.5 * frozen.w_max  # no STDP: nothing clips, the weight is kept
+    frozen.apply(c)
+    assert frozen.export() == c
+
+
+def test_freeze_survives_apply():
+    net = build_model("hrsnn_small", seed=1)
+    net.freeze(True)
+    net.apply(net.export())
+    assert np.all(net.synapses.plastic[:] == 0)
+    net.freeze(False)
+    assert np.array_equal(net.synapses.plastic[:] > 0, net.stdp_parameters()["plastic"])

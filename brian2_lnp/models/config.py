@@ -35,15 +35,16 @@ __all__ = ["ModelConfig", "ModelConfigError", "load_model", "parse_quantity",
 logger = logging.getLogger(__name__)
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-#: the directory of the model files shipped with the repository (models/)
-MODELS_DIR = os.path.join(os.path.dirname(_PKG_DIR), "models")
+#: the directory of the model files shipped inside the package (package data,
+#: brian2_lnp/data/; the repository's models/ points there)
+MODELS_DIR = os.path.join(_PKG_DIR, "data")
 
 
 def _model_dirs():
     """Where model names are looked up, in order: $BRIAN2_LNP_MODELS (os.pathsep-separated),
-    the repository's models/, and brian2_lnp/data/ (for an installed package)."""
+    then the package's own model files (:data:`MODELS_DIR`)."""
     env = [d for d in os.environ.get("BRIAN2_LNP_MODELS", "").split(os.pathsep) if d]
-    return env + [MODELS_DIR, os.path.join(_PKG_DIR, "data")]
+    return env + [MODELS_DIR]
 
 #: whitelisted unit names -> (factor to SI, dimension). Names as in brian2.units.
 UNITS = {
@@ -543,7 +544,7 @@ def model_path(name):
     """Path of a model file from its name (``"hrsnn"`` -> .../models/hrsnn.yaml).
 
     Looked up in ``$BRIAN2_LNP_MODELS`` (directories separated by ``os.pathsep``),
-    then the repository's ``models/``, then ``brian2_lnp/data/``.
+    then among the package's model files (``brian2_lnp/data/``, package data).
     """
     shipped = set()
     for d in _model_dirs():
@@ -568,10 +569,13 @@ def _read(src):
         elif not os.path.exists(path):
             # "models/hrsnn.yaml" as written in the docs, from outside the checkout:
             # the same relative path under the repository root is the shipped file
-            in_repo = os.path.join(os.path.dirname(MODELS_DIR), path)
-            if not os.path.isabs(path) and os.path.exists(in_repo):
-                logger.info("model file %s not found here; using %s", path, in_repo)
-                path = in_repo
+            # the same file name among the package's model files (works after any install)
+            head, base = os.path.split(os.path.normpath(path))
+            shipped = os.path.join(MODELS_DIR, base)
+            if (not os.path.isabs(path) and os.path.basename(head) == "models"
+                    and os.path.exists(shipped)):
+                logger.info("model file %s not found here; using %s", path, shipped)
+                path = shipped
             else:
                 raise FileNotFoundError(
                     f"path_or_dict: no model file {path!r} (working directory "

@@ -220,7 +220,7 @@ def spiking_lyapunov(model, duration, *, perturbation=1e-6, perturb=None, seed=N
         spec, conn = model.spec, model.export()
         input_rate = model.input_rate if input_rate is None else input_rate
         input_seed = model.input_seed if input_seed is None else input_seed
-        dt = model._dt_arg if dt is None else dt
+        dt = model.dt_option if dt is None else dt
     else:
         raise TypeError(f"model: expected a SpikingNetwork or NetworkSpec, got "
                         f"{type(model).__name__}")
