@@ -84,8 +84,9 @@ def cases():
 
     c = _small()
     dale = Connectivity(3, [0, 1], [1, 2], [-1e-3, 1e-3], types="EEE")
-    good_yaml = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                  "models", "hrsnn_small.yaml")).read()
+    from brian2_lnp.models.config import MODELS_DIR
+    with open(os.path.join(MODELS_DIR, "hrsnn_small.yaml")) as fh:
+        good_yaml = fh.read()
     saved = _tmp("net.npz")
     c.save(saved)
     raw = open(saved, "rb").read()
