@@ -19,12 +19,16 @@ its results are only reproducible with that same value.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 
 __all__ = ["fixed_blas_threads", "blas_threads", "BLAS_THREADS_ENV"]
 
 #: environment variable overriding the pinned BLAS thread count (default 1)
 BLAS_THREADS_ENV = "BRIAN2_LNP_BLAS_THREADS"
+
+logger = logging.getLogger(__name__)
+_warned = []
 
 
 def blas_threads():
@@ -44,7 +48,16 @@ def blas_threads():
 @contextlib.contextmanager
 def fixed_blas_threads():
     """Context manager (and decorator): BLAS/LAPACK run on :func:`blas_threads` threads."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=blas_threads(), user_api="blas"):
+    n = blas_threads()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # a dependency of brian2_lnp; missing only with --no-deps installs
+        if not _warned:
+            _warned.append(True)
+            logger.warning("threadpoolctl is not installed (pip install threadpoolctl): the "
+                           "BLAS thread count is not pinned, so results may differ in the "
+                           "last bits between machines and thread settings")
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
         yield
