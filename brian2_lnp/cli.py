@@ -27,16 +27,122 @@ logger = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------- helpers
+class UsageError(ValueError):
+    """A command-line argument is wrong; reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line (no usage block) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+        return value
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def _fraction(low_open, high_open):
+    lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number in {lo}0, 1{hi}, got {text!r}")
+        ok = (value > 0 if low_open else value >= 0) and (value < 1 if high_open else value <= 1)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must lie in {lo}0, 1{hi}, got {value:g}")
+        return value
+    parse.__name__ = f"number in {lo}0, 1{hi}"
+    return parse
+
+
+def check_out_dir(path, option="--out"):
+    """Make sure ``path`` is (or can become) a writable directory, before any work.
+
+    Creates the directory. Raises :class:`UsageError` naming ``option`` if
+    ``path`` is a file, cannot be created or is not writable.
+    """
+    import tempfile
+
+    if not path:
+        raise UsageError(f"{option}: empty path")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"{option}: {path!r} exists and is not a directory; give a directory "
+                         "(it is created if missing)")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write into {path!r} ({exc.strerror or exc})") from None
+    return path
+
+
+def check_out_file(path, option):
+    """Make sure a file can be written (or appended) at ``path``, before any work."""
+    if os.path.isdir(path):
+        raise UsageError(f"{option}: {path!r} is a directory; give a file name")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"{option}: the directory {parent!r} does not exist")
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write {path!r} ({exc.strerror or exc})") from None
+    if not existed:
+        os.remove(path)
+    return path
+
+
+def _is_network_file(model):
+    return str(model).endswith(".npz")
+
+
 def _load_network(model, N=None, seed=0, n_inputs=None):
     """(Connectivity, description) from a model file/name or a saved .npz network."""
     from .graph import Connectivity
     from .protocols.units import make_connectivity
 
-    if str(model).endswith(".npz"):
+    if _is_network_file(model):
         if not os.path.exists(model):
             raise FileNotFoundError(f"MODEL: no such network file {model!r}")
         return Connectivity.load(model), f"network file {model}"
     return make_connectivity(model, N=N, seed=seed, n_inputs=n_inputs), f"model {model}"
+
+
+def _refuse_N_with_network_file(args):
+    if _is_network_file(args.model) and args.N is not None:
+        raise UsageError(f"--N: MODEL {args.model!r} is a saved network with its own size; "
+                         "--N applies only to model files (drop --N)")
+
+
+def _check_pruned_matches(conn, path, args):
+    """The pruned network must come from the same model, N and seed as the evaluation."""
+    from .models.config import load_model
+
+    prov = conn.provenance if isinstance(conn.provenance, dict) else {}
+    seed = prov.get("seed")
+    if seed is not None and int(seed) != int(args.seed):
+        raise UsageError(f"--pruned: {path} was made from seed {seed} (its provenance), but "
+                         f"--seed is {args.seed}; evaluate it with --seed {seed}")
+    N = args.N if args.N is not None else load_model(args.model).N
+    if conn.N != N:
+        raise UsageError(f"--pruned: {path} has N={conn.N} neurons, but MODEL {args.model!r} "
+                         f"with --N {args.N if args.N is not None else '(default)'} has N={N}; "
+                         f"pass --N {conn.N}")
 
 
 def _cmd_prune(args):
@@ -48,13 +154,14 @@ def _cmd_prune(args):
     from .protocols.units import lnp_options
     from .pruning import prune
 
+    _refuse_N_with_network_file(args)
+    check_out_dir(args.out)
     conn, what = _load_network(args.model, args.N, args.seed)
     steps = ABLATIONS[args.ablation] if args.ablation else None
     if steps == ():
         raise ValueError("ablation: point A is the unpruned network; nothing to prune")
     opts = lnp_options(args.quick, iterations=args.iterations, steps=steps,
                        density=args.density, q=args.q)
-    os.makedirs(args.out, exist_ok=True)
     ckpt = os.path.join(args.out, "checkpoint") if args.checkpoint else None
     res = prune(conn, seed=args.seed, progress=args.progress, checkpoint_dir=ckpt, **opts)
     final = res.connectivity
@@ -83,11 +190,14 @@ def _cmd_evaluate(args):
     if str(args.model).endswith(".npz"):
         raise ValueError("MODEL: evaluate needs the model file the network was generated "
                          "from (e.g. hrsnn_small); pass the pruned network with --pruned")
+    if args.csv:
+        check_out_file(args.csv, "--csv")
     pruning = None
     if args.pruned:
         if not os.path.exists(args.pruned):
             raise FileNotFoundError(f"--pruned: no such network file {args.pruned!r}")
         pruning = Connectivity.load(args.pruned)
+        _check_pruned_matches(pruning, args.pruned, args)
     kw = {"training": args.training, "readout": args.readout}
     if args.paper_readout:
         from .tasks.specs import ReadoutSpec
@@ -111,12 +221,19 @@ def _cmd_spectrum(args):
     from .protocols.common import save_figure, use_agg, write_csv
     from .protocols.units import rate_spectrum
 
+    _refuse_N_with_network_file(args)
+    check_out_dir(args.out)
     conn, what = _load_network(args.model, args.N, args.seed)
     nets = [("unpruned" if args.pruned else what, conn)]
     if args.pruned:
+        if not os.path.exists(args.pruned):
+            raise FileNotFoundError(f"--pruned: no such network file {args.pruned!r}")
         nets.append(("pruned", Connectivity.load(args.pruned)))
     kw = {"n_steps": args.n_steps, "transient": args.transient}
-    if args.k:
+    if args.k is not None:
+        active = min(c.n_active_neurons for _, c in nets)
+        if args.k > active:
+            raise UsageError(f"--k: must lie in [1, {active}] (active neurons), got {args.k}")
         kw["k"] = args.k
     rows, spectra = [], []
     for label, c in nets:
@@ -126,7 +243,6 @@ def _cmd_spectrum(args):
                   "exponent_per_s": v} for i, v in enumerate(lam)]
         print(f"{label}: lambda_max = {lam[0]:.4g} 1/s, {lam.size} exponents, "
               f"{int((lam > 0).sum())} positive")
-    os.makedirs(args.out, exist_ok=True)
     write_csv(pd.DataFrame(rows), args.out, "spectrum.csv")
     use_agg()
     ax = plot_spectra(spectra, [n for n, _ in nets], N=[c.n_active_neurons for _, c in nets])
@@ -149,12 +265,27 @@ def _cmd_protocol(args):
             print(f"{stem}\n    {doc[0] if doc else ''}")
         return 0 if args.list else 2
     module = load_protocol(args.name)
+    out = _option_value(args.rest, "--out")
+    check_out_dir(out if out is not None else "figures", "--out")
     result = module.main(args.rest)
     return 0 if result is not False else 1
 
 
+def _option_value(argv, option):
+    """The value of ``option`` in a raw argument list (``--out X`` or ``--out=X``), or None."""
+    value = None
+    for i, a in enumerate(argv):
+        if a == option and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif a.startswith(option + "="):
+            value = a.split("=", 1)[1]
+    return value
+
+
 def _cmd_demo(args):
     from .protocols.demo import run_demo
+
+    check_out_dir(args.out)
 
     run_demo(out=args.out, model=args.model, N=args.N, seed=args.seed,
              iterations=args.iterations, device=args.device, progress=args.progress)
@@ -167,7 +298,7 @@ def build_parser():
     from . import __version__
     from .tasks.specs import TASKS
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="brian2-lnp",
         description="Heterogeneous recurrent spiking networks in Brian2, pruned with "
                     "Lyapunov Noise Pruning: prune, evaluate, Lyapunov spectra, the "
@@ -180,8 +311,9 @@ def build_parser():
         sp.add_argument("model", metavar="MODEL",
                         help="model file (models/hrsnn.yaml), packaged name (hrsnn_small) "
                              "or a saved network (.npz)")
-        sp.add_argument("--N", type=int, default=None, help="number of neurons (default: file's)")
-        sp.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+        sp.add_argument("--N", type=_int_at_least(1), default=None,
+                        help="number of neurons (default: file's; model files only)")
+        sp.add_argument("--seed", type=_int_at_least(0), default=0, help="seed (default 0)")
         if default_out is not None:
             sp.add_argument("--out", default=default_out, help=f"output directory "
                                                                 f"(default {default_out})")
@@ -190,13 +322,13 @@ def build_parser():
                         description="Prune with LNP; writes OUT/pruned.npz (Connectivity), "
                                     "OUT/history.csv and OUT/report.json.")
     model_args(sp, "pruned")
-    sp.add_argument("--iterations", type=int, default=None,
+    sp.add_argument("--iterations", type=_int_at_least(1), default=None,
                     help="LNP iterations (default: 100, or 8 with --quick)")
     sp.add_argument("--ablation", default=None, choices=["B", "C", "D", "E", "E'", "E''", "C+IV"],
                     help="run only the steps of this ablation point (000 B.5); default E = all")
-    sp.add_argument("--density", type=float, default=0.95,
+    sp.add_argument("--density", type=_fraction(True, False), default=0.95,
                     help="Step I: kept fraction of synapses per iteration (default 0.95)")
-    sp.add_argument("--q", type=float, default=0.01,
+    sp.add_argument("--q", type=_fraction(False, True), default=0.01,
                     help="Step II: pruned fraction of neurons per iteration (default 0.01)")
     sp.add_argument("--quick", action="store_true",
                     help="short Lyapunov runs (10 leading exponents) and a 4-call Step IV")
@@ -228,10 +360,10 @@ def build_parser():
                                     "writes OUT/spectrum.csv and OUT/spectrum.png.")
     model_args(sp, "spectrum")
     sp.add_argument("--pruned", default=None, help="also the spectrum of this pruned network")
-    sp.add_argument("--k", type=int, default=None, help="leading exponents (default: all up "
-                                                        "to the library's limit)")
-    sp.add_argument("--n-steps", type=int, default=2000, dest="n_steps")
-    sp.add_argument("--transient", type=int, default=500)
+    sp.add_argument("--k", type=_int_at_least(1), default=None,
+                    help="leading exponents, >= 1 (default: all up to the library's limit)")
+    sp.add_argument("--n-steps", type=_int_at_least(1), default=2000, dest="n_steps")
+    sp.add_argument("--transient", type=_int_at_least(0), default=500)
     sp.set_defaults(func=_cmd_spectrum)
 
     sp = sub.add_parser("protocol", help="run a figure/table protocol (protocols/*.py)",
@@ -253,9 +385,10 @@ def build_parser():
                                     "and figure.")
     sp.add_argument("--out", default="figures", help="output directory (default figures)")
     sp.add_argument("--model", default=None, help="model (default hrsnn)")
-    sp.add_argument("--N", type=int, default=None)
-    sp.add_argument("--seed", type=int, default=None)
-    sp.add_argument("--iterations", type=int, default=None, help="LNP iterations (default 3)")
+    sp.add_argument("--N", type=_int_at_least(1), default=None)
+    sp.add_argument("--seed", type=_int_at_least(0), default=None)
+    sp.add_argument("--iterations", type=_int_at_least(1), default=None,
+                    help="LNP iterations (default 3)")
     sp.add_argument("--device", default="runtime", choices=["runtime", "cpp_standalone"])
     sp.add_argument("--no-progress", action="store_false", dest="progress")
     sp.set_defaults(func=_cmd_demo)
@@ -273,10 +406,13 @@ def main(argv=None):
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, LookupError, FileNotFoundError, ImportError) as exc:
+    except (ValueError, TypeError, LookupError, OSError, ImportError) as exc:
         if args.verbose:
             raise
-        print(f"brian2-lnp {args.command}: error: {exc}", file=sys.stderr)
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
+            msg = f"{exc.filename}: {msg}"
+        print(f"brian2-lnp {args.command}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"brian2-lnp {args.command}: interrupted (finished repeats are kept on disk; "

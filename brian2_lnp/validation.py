@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_range", "check_int", "check_choice"]
+__all__ = ["check_range", "check_int", "check_choice", "check_array"]
 
 
 def check_range(name, value, low=None, high=None, low_inclusive=True, high_inclusive=True):
@@ -34,3 +34,29 @@ def check_choice(name, value, choices):
     if value not in choices:
         raise ValueError(f"{name}: must be one of {sorted(choices)}, got {value!r}")
     return value
+
+
+def check_array(name, values, shape=None, low=None, high=None):
+    """Return ``values`` as a float array, or raise naming ``name`` and what is allowed.
+
+    Every entry must be finite and within ``[low, high]`` (None: unbounded);
+    ``shape`` (a tuple) is checked when given.
+    """
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected an array of numbers, got {values!r:.80}") from None
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name}: must have shape {tuple(shape)}, got {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if low is not None:
+        bad |= arr < low
+    if high is not None:
+        bad |= arr > high
+    if bad.any():
+        k = int(np.flatnonzero(bad.ravel())[0])
+        lb = "-inf" if low is None else f"{low}"
+        hb = "inf" if high is None else f"{high}"
+        raise ValueError(f"{name}: entries must be finite and lie in [{lb}, {hb}]; "
+                         f"{int(bad.sum())} do not (e.g. entry {k} = {arr.ravel()[k]!r})")
+    return arr

@@ -26,7 +26,6 @@ Differences from the paper's setup:
   would work too, but the shared networks are rebuilt here in Python).
 """
 import os
-import pickle
 
 import numpy as np
 import pandas as pd
@@ -34,6 +33,7 @@ import pandas as pd
 from brian2_lnp.protocols import Task, protocol_parser, run_tasks, save_figure, summarize, \
     write_csv
 from brian2_lnp.protocols.common import pick, run_main
+from brian2_lnp.protocols.runner import load_result
 from brian2_lnp.protocols.tables import SHARED_NAME, prediction_rows, table_models
 from brian2_lnp.random import child_seed
 
@@ -65,8 +65,7 @@ def robustness_unit(model, N, seed, source_file, method, stdp_steps, n_context, 
     net = build_model(model, N=N, seed=seed, n_inputs=n_in, plasticity=True)
     conn = None
     if source_file is not None:
-        with open(source_file, "rb") as fh:
-            conn = pickle.load(fh)["final"]
+        conn = load_result(source_file)["final"]
         net.apply(conn)
     enc = spec.encoding.fit(train)
     train_stdp(net, train[:stdp_steps], encoding=enc, seed=child_seed(seed, "stdp"),

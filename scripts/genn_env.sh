@@ -11,7 +11,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   $PY -m venv "$VENV"
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check "brian2==2.5.4" "numpy<2" "brian2genn>=1.7" \
-    scipy pyyaml pytest cython
+    scipy pyyaml pytest cython threadpoolctl
 "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e .
 # test_genn: code generation of HRSNN/CHRSNN (plain, pruned + extended, compacted).
 # The Brian2-layer tests (and bind() on user-written networks) run here too, proving the

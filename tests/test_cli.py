@@ -37,7 +37,9 @@ def test_no_command_prints_help(capsys):
 
 
 def test_bad_values_name_the_parameter(tmp_path, capsys):
-    assert main(["prune", "hrsnn_small", "--density", "1.5", "--out", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as exc:  # argparse: one line, exit status 2
+        main(["prune", "hrsnn_small", "--density", "1.5", "--out", str(tmp_path)])
+    assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "density" in err and "error" in err
     assert main(["prune", "no_such_model_file.yaml", "--out", str(tmp_path)]) == 2
@@ -107,3 +109,89 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert df.n_active_neurons[2] == df.n_active_neurons[1] == df.n_active_neurons[3]
     assert (df.SOPs > 0).all() and np.isfinite(df.NRMSE).all()
     assert os.path.getsize(tmp_path / "demo.png") > 1000
+
+
+# ---------------------------------------------------------------------- reliability
+def _one_line_error(capsys, *names):
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "error" in lines[0] and "Traceback" not in err, err
+    for name in names:
+        assert name in lines[0], err
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["spectrum", "hrsnn_small", "--k", "0"], ["--k", ">= 1"]),
+    (["spectrum", "hrsnn_small", "--k", "two"], ["--k"]),
+    (["prune", "hrsnn_small", "--N", "0"], ["--N", ">= 1"]),
+    (["prune", "hrsnn_small", "--seed", "-1"], ["--seed", ">= 0"]),
+    (["prune", "hrsnn_small", "--iterations", "0"], ["--iterations"]),
+    (["prune", "hrsnn_small", "--q", "1"], ["--q", "[0, 1)"]),
+    (["prune", "hrsnn_small", "--density", "0"], ["--density", "(0, 1]"]),
+    (["prune"], ["MODEL"]),
+    (["prune", "hrsnn_small", "--ablation", "Z"], ["--ablation"]),
+    (["spectrum", "hrsnn_small", "--n-steps", "0"], ["--n-steps"]),
+    (["demo", "--iterations", "-2"], ["--iterations"]),
+    (["nonsense"], ["nonsense"]),
+])
+def test_argument_errors_are_one_line(argv, names, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    _one_line_error(capsys, *names)
+
+
+def test_output_location_is_checked_before_any_work(tmp_path, capsys, monkeypatch):
+    import brian2_lnp.protocols.demo as demo
+    import brian2_lnp.protocols.units as units
+
+    def must_not_run(*a, **k):
+        raise AssertionError("work started before the output location was checked")
+
+    monkeypatch.setattr(units, "make_connectivity", must_not_run)
+    monkeypatch.setattr(demo, "run_demo", must_not_run)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for argv in (["prune", "hrsnn_small", "--out", str(afile)],
+                 ["prune", "hrsnn_small", "--out", str(afile / "sub")],
+                 ["spectrum", "hrsnn_small", "--out", str(afile)],
+                 ["demo", "--out", str(afile)],
+                 ["demo", "--out", str(afile / "sub")],
+                 ["protocol", "Fig10", "--out", str(afile)],
+                 ["evaluate", "hrsnn_small", "--csv", str(tmp_path)],
+                 ["evaluate", "hrsnn_small", "--csv", str(afile / "x.csv")]):
+        assert main(argv) == 2, argv
+        _one_line_error(capsys, "--out" if "--out" in argv else "--csv")
+    assert afile.read_text() == "x"
+
+
+def test_saved_network_refuses_N_and_bad_files_are_named(tmp_path, capsys):
+    from brian2_lnp.graph import Connectivity
+
+    net = tmp_path / "net.npz"
+    Connectivity(3, [0], [1], [1e-3]).save(net)
+    assert main(["prune", str(net), "--N", "50", "--out", str(tmp_path / "o")]) == 2
+    _one_line_error(capsys, "--N", "saved network")
+    npy = tmp_path / "x.npz"
+    np.save(tmp_path / "x.npy", np.arange(3))
+    os.replace(tmp_path / "x.npy", npy)
+    assert main(["spectrum", str(npy), "--out", str(tmp_path / "o")]) == 2
+    _one_line_error(capsys, "x.npz", "not a brian2_lnp Connectivity file")
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(bytes(range(256)))
+    assert main(["prune", str(binary), "--out", str(tmp_path / "o")]) == 2
+    _one_line_error(capsys, "bin.yaml", "not a text")
+
+
+def test_evaluate_names_the_seed_of_a_pruned_file(tmp_path, capsys):
+    from brian2_lnp.models.config import load_model
+    from brian2_lnp.models.generate import generate_network
+
+    conn = generate_network(load_model("hrsnn_small"), seed=3).conn
+    conn.save(tmp_path / "p.npz")
+    assert main(["evaluate", "hrsnn_small", "--pruned", str(tmp_path / "p.npz")]) == 2
+    _one_line_error(capsys, "seed 3", "--seed is 0")
+    assert main(["evaluate", "hrsnn_small", "--seed", "3", "--N", "100", "--pruned",
+                 str(tmp_path / "p.npz")]) == 2
+    _one_line_error(capsys, "N=125", "--N 125")

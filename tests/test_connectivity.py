@@ -53,13 +53,13 @@ def test_save_load_roundtrip(tmp_path):
     c.neuron_active[2] = False
     c.save(tmp_path / "c.npz")
     d = Connectivity.load(tmp_path / "c.npz")
-    assert d == c and d.provenance == {"seed": 3, "iteration": 7}
+    assert d == c and d.provenance == {"seed": 3, "iteration": 7, "seed_stream": 2}
 
 
 def test_load_corrupt_and_wrong_version(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip file at all")
-    with pytest.raises(ConnectivityFileError, match="corrupt"):
+    with pytest.raises(ConnectivityFileError, match="bad.npz: not a brian2_lnp"):
         Connectivity.load(bad)
     other = tmp_path / "other.npz"
     np.savez(other, x=np.arange(3))

@@ -167,9 +167,13 @@ def test_rate_jacobian_agrees_with_two_trajectory_estimate():
         g = h + (g - h) * (d0 / d)
     brute = logs / (n_steps * 1e-3)
     assert brute == pytest.approx(lam1, rel=0.03)
-    # the Connectivity-level entry point (its own trajectory) gives a similar value
-    viaconn = rate_lyapunov(conn, k=3, n_steps=n_steps, transient=1000, input_std=0.0, seed=4)
-    assert viaconn.exponents[0] == pytest.approx(lam1, rel=0.3)
+    # the Connectivity-level entry point (its own trajectories) gives a similar value.
+    # Finite-time lambda_1 over 6 s depends on the initial state: 12 seeds of
+    # rate_lyapunov gave 8.2 to 12.1 1/s (seed streams 1 and 2), this trajectory 13.6,
+    # so the check is "same chaotic regime", averaged over a batch of 3 trajectories
+    viaconn = rate_lyapunov(conn, k=3, n_steps=n_steps, transient=1000, input_std=0.0, seed=4,
+                            batch=3)
+    assert viaconn.exponents[0] == pytest.approx(lam1, rel=0.5)
 
 
 def test_node_exponents_decoupled_linear_network():

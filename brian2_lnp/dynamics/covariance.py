@@ -68,7 +68,8 @@ import scipy.sparse.linalg as spla
 
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
-from .linear import LinearNetwork, UnstableNetworkError, linearize
+from .linear import LinearNetwork, UnstableNetworkError, arpack_eigs, linearize
+from .threads import fixed_blas_threads
 
 __all__ = ["Covariance", "covariance", "AUTO_EXACT_MAX", "SAMPLED_OPTIONS", "SWEEP_TOL",
            "jacobi_radius", "scheme_stationary_covariance"]
@@ -139,6 +140,7 @@ class Covariance:
         return se
 
 
+@fixed_blas_threads()
 def scheme_stationary_covariance(A, sigma, h, sweeps=None, D=None):
     """Exact stationary covariance of the sampling scheme (small n; for checks).
 
@@ -165,6 +167,7 @@ def scheme_stationary_covariance(A, sigma, h, sweeps=None, D=None):
     return sla.solve_discrete_lyapunov(M, G @ G.T)
 
 
+@fixed_blas_threads()
 def _exact(lin, sigma):
     n = lin.n
     t0 = time.perf_counter()
@@ -186,6 +189,7 @@ def _row_sum_step(L, D, q):
     return float(np.min(2 * q / excess[excess > 0])) if np.any(excess > 0) else np.inf, r
 
 
+@fixed_blas_threads()
 def jacobi_radius(L, D, h):
     """Spectral radius of the Jacobi sweep matrix ``(h/2) (I + hD/2)^-1 L``.
 
@@ -201,8 +205,8 @@ def jacobi_radius(L, D, h):
         return float(np.abs(np.linalg.eigvals(d[:, None] * L.toarray())).max())
     op = spla.LinearOperator((n, n), matvec=lambda v: d * (L @ v), dtype=float)
     try:
-        ev = spla.eigs(op, k=1, which="LM", tol=1e-3, maxiter=50 * n,
-                       v0=np.ones(n) / np.sqrt(n), return_eigenvectors=False)
+        ev = arpack_eigs(op, k=1, which="LM", tol=1e-3, maxiter=50 * n,
+                         return_eigenvectors=False)
     except spla.ArpackNoConvergence:
         return np.inf
     return float(np.abs(ev).max())
@@ -335,8 +339,8 @@ def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, 
 def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps=None,
              burn_in=None, record_every=None, rtol=0.02):
     n_chains = check_int("n_chains", n_chains, 2)
-    n_groups = check_int("n_groups", n_groups, 2, n_chains)
-    if n_chains % n_groups:
+    n_groups = check_int("n_groups", n_groups, 2)
+    if n_chains < n_groups or n_chains % n_groups:
         raise ValueError(f"n_chains: must be a multiple of n_groups={n_groups}, got {n_chains}")
     q = check_range("q", q, 0, 0.9, low_inclusive=False)
     K = None if sweeps is None else check_int("sweeps", sweeps, 0)

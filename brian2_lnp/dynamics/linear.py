@@ -11,6 +11,7 @@ Pure NumPy/SciPy; no Brian2.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass, field
 
@@ -21,9 +22,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..validation import check_choice, check_range
+from .threads import fixed_blas_threads
 
 __all__ = ["LinearNetwork", "linearize", "spectral_abscissa", "UnstableNetworkError",
-           "DENSE_EIG_MAX"]
+           "DENSE_EIG_MAX", "arpack_start", "arpack_eigs"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +36,53 @@ DENSE_EIG_MAX = 300
 COUPLINGS = ("lyapunov", "weights", "modulated")
 
 
+def arpack_start(n):
+    """Deterministic ARPACK start vector of length ``n`` (unit norm).
+
+    Without ``v0`` ARPACK starts from a random vector of its own (LAPACK's
+    ``dlarnv`` with a seed kept in process-global state), so the converged
+    eigenvalues differ in the last bits from call to call and from process to
+    process, and LNP decisions that depend on them (the stability scale of
+    :func:`linearize`, the Jacobi step of the sampled covariance) are not
+    reproducible. This vector depends on ``n`` only: a fixed pseudo-random
+    direction, so (unlike a constant vector) it is not orthogonal to the
+    wanted eigenvectors of structured matrices.
+    """
+    n = int(n)
+    v = np.random.default_rng(np.random.SeedSequence([0x4C4E50, n])).standard_normal(n)
+    return v / np.linalg.norm(v) if n else v
+
+
+#: scipy >= 1.15 lets the caller give the generator ARPACK restarts draw from
+_EIGS_TAKES_RNG = "rng" in inspect.signature(spla.eigs).parameters
+
+
+def arpack_eigs(A, k, **kwargs):
+    """:func:`scipy.sparse.linalg.eigs` made reproducible.
+
+    Three sources of run-to-run differences are removed: the start vector
+    (:func:`arpack_start` unless ``v0`` is given), the random vectors ARPACK
+    asks for when it restarts (scipy >= 1.15 draws them from a fresh
+    ``default_rng()`` unless ``rng`` is given; here a generator seeded from n),
+    and the BLAS thread count (:func:`~brian2_lnp.dynamics.threads.fixed_blas_threads`).
+    Measured on an n = 1100 HRSNN matrix: without a fixed ``rng`` four
+    identical calls gave four different abscissas (differences ~1e-13); with
+    it, identical bits. Older scipy (Fortran ARPACK) restarts from its own
+    internal generator, so there the guarantee needs the same call sequence.
+    """
+    n = A.shape[0]
+    kwargs.setdefault("v0", arpack_start(n))
+    if _EIGS_TAKES_RNG:
+        kwargs.setdefault("rng", np.random.default_rng(np.random.SeedSequence([0x4C4E50, n, 1])))
+    with fixed_blas_threads():
+        return spla.eigs(A, k=k, **kwargs)
+
+
 class UnstableNetworkError(ValueError):
     """A = -D + L has an eigenvalue with non-negative real part and may not be rescaled."""
 
 
+@fixed_blas_threads()
 def spectral_abscissa(A):
     """Largest real part of the eigenvalues of ``A`` (dense or sparse, square).
 
@@ -52,8 +97,8 @@ def spectral_abscissa(A):
         dense = A.toarray() if sp.issparse(A) else np.asarray(A)
         return float(np.max(sla.eigvals(dense).real))
     try:
-        vals = spla.eigs(sp.csr_matrix(A), k=4, which="LR", ncv=min(n - 1, 80),
-                         tol=1e-8, maxiter=20 * n, return_eigenvectors=False)
+        vals = arpack_eigs(sp.csr_matrix(A), k=4, which="LR", ncv=min(n - 1, 80),
+                           tol=1e-8, maxiter=20 * n, return_eigenvectors=False)
         return float(np.max(vals.real))
     except spla.ArpackNoConvergence:  # rare for our matrices; exact but slow fallback
         logger.warning("ARPACK did not converge for the spectral abscissa (n=%d); "

@@ -23,6 +23,7 @@ import scipy.sparse.linalg as spla
 
 from ..random import as_generator
 from ..validation import check_int, check_range
+from .threads import fixed_blas_threads
 
 __all__ = ["LyapunovResult", "lyapunov_spectrum", "ode_map", "kaplan_yorke_dimension"]
 
@@ -159,6 +160,7 @@ def _qr(M):
     return Q * sgn, np.abs(d)
 
 
+@fixed_blas_threads()
 def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=0,
                       qr_every=1, seed=None, Q0=None):
     """Lyapunov exponents of the map ``x -> step(x)`` by QR re-orthonormalisation.

@@ -18,9 +18,10 @@ Semantics of the masks (the pruning analogue of ``torch.nn.utils.prune``):
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import zipfile
+import os
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,8 +34,9 @@ logger = logging.getLogger(__name__)
 EXCITATORY = 0
 INHIBITORY = 1
 
-#: version of the .npz layout written by :meth:`Connectivity.save`
-FORMAT_VERSION = 1
+#: version of the .npz layout written by :meth:`Connectivity.save` (2: adds the
+#: seed-stream version and a checksum; version-1 files are still read)
+FORMAT_VERSION = 2
 _FORMAT_TAG = "brian2_lnp.Connectivity"
 
 _NEURON_ARRAYS = ("types", "cluster", "tau_m", "neuron_active")
@@ -43,6 +45,30 @@ _SYNAPSE_ARRAYS = ("pre", "post", "w", "synapse_active")
 
 class ConnectivityFileError(ValueError):
     """A Connectivity file is corrupt, of another format, or of another version."""
+
+
+def _si(name, value, unit_name):
+    """Strip a Brian2 Quantity to SI floats after checking its dimension.
+
+    Plain numbers pass as they are (SI by convention); ``unit_name`` is
+    ``"volt"`` or ``"second"``. brian2 is imported only when a Quantity is given.
+    """
+    if isinstance(value, (list, tuple)) and any(hasattr(v, "dim") for v in value):
+        from brian2 import Quantity
+        try:
+            value = Quantity(value)  # a list of Quantities: one dimension for all
+        except Exception as exc:  # noqa: BLE001 -- brian2 raises DimensionMismatchError
+            raise TypeError(f"{name}: entries have different units ({exc})") from None
+    if value is None or not hasattr(value, "dim"):
+        return value
+    import brian2
+    from brian2.units.fundamentalunits import get_dimensions
+
+    unit = getattr(brian2, unit_name)
+    if get_dimensions(value) != get_dimensions(unit):
+        raise TypeError(f"{name}: expected a value in {unit_name} (e.g. a Brian2 Quantity "
+                        f"with units of {unit_name}, or plain SI floats), got {value!r:.60}")
+    return np.asarray(value / unit, dtype=np.float64)
 
 
 def _as_types(types, N):
@@ -98,7 +124,7 @@ class Connectivity:
         self.N = N
         self.pre = np.asarray(pre, dtype=np.int64).ravel()
         self.post = np.asarray(post, dtype=np.int64).ravel()
-        self.w = np.asarray(w, dtype=np.float64).ravel()
+        self.w = np.asarray(_si("w", w, "volt"), dtype=np.float64).ravel()
         S = self.pre.size
         if self.post.size != S or self.w.size != S:
             raise ValueError(
@@ -114,7 +140,7 @@ class Connectivity:
         self.cluster = (np.zeros(N, dtype=np.int64) if cluster is None
                         else np.asarray(cluster, dtype=np.int64).ravel())
         self.tau_m = (np.full(N, 20e-3) if tau_m is None
-                      else np.asarray(tau_m, dtype=np.float64).ravel())
+                      else np.asarray(_si("tau_m", tau_m, "second"), dtype=np.float64).ravel())
         if not (np.isfinite(self.tau_m).all() and (self.tau_m > 0).all()):
             raise ValueError("tau_m: membrane time constants must be finite and > 0 (second)")
         self.neuron_active = (np.ones(N, dtype=bool) if neuron_active is None
@@ -167,6 +193,28 @@ class Connectivity:
     @property
     def is_inhibitory(self):
         return self.types == INHIBITORY
+
+    def dale_violations(self):
+        """Indices of synapses whose sign contradicts Dale's law.
+
+        A synapse from an excitatory neuron must have ``w >= 0``, one from an
+        inhibitory neuron ``w <= 0`` (every synapse stored, active or not).
+        """
+        inh = self.types[self.pre] == INHIBITORY
+        return np.flatnonzero(np.where(inh, self.w > 0, self.w < 0))
+
+    def check_dale(self, name="conn"):
+        """Raise ValueError naming ``name`` if any synapse violates Dale's law."""
+        bad = self.dale_violations()
+        if bad.size:
+            k = int(bad[0])
+            kind = "EI"[int(self.types[self.pre[k]])]
+            raise ValueError(
+                f"{name}: {bad.size} synapse(s) violate Dale's law (w must be >= 0 from an "
+                f"excitatory and <= 0 from an inhibitory neuron), e.g. synapse {k}: "
+                f"{self.pre[k]} ({kind}) -> {self.post[k]}, w = {self.w[k]:.6g} V; fix the "
+                f"weights' signs or the neuron types")
+        return self
 
     def to_matrix(self, fmt="csr"):
         """Sparse N x N matrix, ``W[i, j]`` = weight of the synapse i -> j.
@@ -268,44 +316,176 @@ class Connectivity:
 
     # ------------------------------------------------------------------ files
     def save(self, path):
-        """Write a versioned, compressed ``.npz`` file."""
-        arrays = {name: getattr(self, name) for name in _NEURON_ARRAYS + _SYNAPSE_ARRAYS}
-        np.savez_compressed(
-            path, format=np.array(_FORMAT_TAG), format_version=np.array(FORMAT_VERSION),
-            N=np.array(self.N), provenance=np.array(json.dumps(self.provenance)), **arrays)
+        """Write a versioned, compressed, checksummed ``.npz`` file.
+
+        Parameters
+        ----------
+        path : str, path or binary file object
+            Like :func:`numpy.savez`, ``".npz"`` is appended to a path that
+            does not end with it (and :meth:`load` finds the file under the
+            same name). A path is written atomically (a temporary file moved
+            into place), so an interruption never leaves half a file.
+
+        Returns
+        -------
+        str or file object
+            The path written (with ``.npz``), or the file object.
+
+        Notes
+        -----
+        Format version 2 stores every array, ``N``, the provenance (JSON), the
+        seed-stream version the network was made with
+        (:func:`brian2_lnp.random.seed_stream`, or ``provenance["seed_stream"]``
+        when recorded) and a SHA-256 checksum of all of them, which
+        :meth:`load` verifies.
+        """
+        from ..fileio import atomic_write
+        from ..random import seed_stream
+
+        payload = {name: np.ascontiguousarray(getattr(self, name))
+                   for name in _NEURON_ARRAYS + _SYNAPSE_ARRAYS}
+        payload["N"] = np.array(self.N, dtype=np.int64)
+        payload["provenance"] = np.array(_provenance_json(self.provenance))
+        payload["seed_stream"] = np.array(int(self.provenance.get("seed_stream",
+                                                                  seed_stream())))
+        payload["checksum"] = np.array(_checksum(payload))
+
+        def write(fh):
+            np.savez_compressed(fh, format=np.array(_FORMAT_TAG),
+                                format_version=np.array(FORMAT_VERSION), **payload)
+
+        if hasattr(path, "write"):
+            write(path)
+            return path
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            path += ".npz"
+        atomic_write(path, write, mode="wb")
+        return path
 
     @classmethod
     def load(cls, path):
-        """Read a file written by :meth:`save`.
+        """Read a file written by :meth:`save` (format version 1 or 2).
+
+        ``path`` without ``.npz`` is also looked up with it (as :meth:`save`
+        writes it). The provenance of the result holds ``seed_stream``: the
+        seed-stream version the file was made with (1 for format-1 files).
 
         Raises
         ------
+        FileNotFoundError
+            No such file (message names it).
         ConnectivityFileError
-            If the file is not a Connectivity file, is corrupt, or has another
-            format version.
+            The file is not a Connectivity file, is truncated or corrupt (its
+            checksum does not match), holds arrays of the wrong type or shape,
+            or has another format version. The message names the file.
         """
+        path = os.fspath(path)
+        if not os.path.exists(path) and not path.endswith(".npz") \
+                and os.path.exists(path + ".npz"):
+            path += ".npz"
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no such Connectivity file")
+        if os.path.isdir(path):
+            raise ConnectivityFileError(f"{path}: is a directory, not a Connectivity file (.npz)")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                if "format" not in data.files or str(data["format"]) != _FORMAT_TAG:
-                    raise ConnectivityFileError(
-                        f"{path}: not a brian2_lnp Connectivity file (no '{_FORMAT_TAG}' tag)")
-                version = int(data["format_version"])
-                if version != FORMAT_VERSION:
-                    raise ConnectivityFileError(
-                        f"{path}: Connectivity file format version {version}; this "
-                        f"brian2_lnp reads version {FORMAT_VERSION}")
-                missing = [k for k in ("N", "provenance") + _NEURON_ARRAYS + _SYNAPSE_ARRAYS
-                           if k not in data.files]
-                if missing:
-                    raise ConnectivityFileError(f"{path}: corrupt Connectivity file, missing {missing}")
-                fields = {k: data[k] for k in _NEURON_ARRAYS + _SYNAPSE_ARRAYS}
-                N = int(data["N"])
-                provenance = json.loads(str(data["provenance"]))
+            with open(path, "rb") as fh:
+                magic = fh.read(4)
+        except OSError as exc:
+            raise ConnectivityFileError(f"{path}: cannot read Connectivity file "
+                                        f"({exc.strerror or exc})") from exc
+        if not magic:
+            raise ConnectivityFileError(f"{path}: empty file, not a Connectivity file")
+        if magic != b"PK\x03\x04":
+            kind = "a single .npy array" if magic.startswith(b"\x93NUM") else "not a .npz archive"
+            raise ConnectivityFileError(
+                f"{path}: not a brian2_lnp Connectivity file ({kind}); Connectivity files are "
+                f".npz archives written by Connectivity.save")
+        try:
+            return cls._read_npz(path)
         except ConnectivityFileError:
             raise
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            raise ConnectivityFileError(f"{path}: corrupt or unreadable Connectivity file ({exc})") from exc
+        except Exception as exc:  # noqa: BLE001 -- any failure to decode = corrupt file
+            raise ConnectivityFileError(
+                f"{path}: corrupt or truncated Connectivity file "
+                f"({type(exc).__name__}: {exc}); regenerate it or restore a copy") from exc
+
+    @classmethod
+    def _read_npz(cls, path):
+        with np.load(path, allow_pickle=False) as data:
+            files = set(data.files)
+            if "format" not in files or _scalar(data["format"], "U") != _FORMAT_TAG:
+                raise ConnectivityFileError(
+                    f"{path}: not a brian2_lnp Connectivity file (no '{_FORMAT_TAG}' tag)")
+            if "format_version" not in files:
+                raise ConnectivityFileError(f"{path}: corrupt Connectivity file, no format_version")
+            version = int(_scalar(data["format_version"], "iu"))
+            if version not in (1, FORMAT_VERSION):
+                raise ConnectivityFileError(
+                    f"{path}: Connectivity file format version {version}; this "
+                    f"brian2_lnp reads versions 1 to {FORMAT_VERSION}")
+            names = ("N", "provenance") + _NEURON_ARRAYS + _SYNAPSE_ARRAYS
+            if version >= 2:
+                names += ("seed_stream", "checksum")
+            missing = [k for k in names if k not in files]
+            if missing:
+                raise ConnectivityFileError(f"{path}: corrupt Connectivity file, missing {missing}")
+            payload = {k: data[k] for k in names if k != "checksum"}
+            if version >= 2 and _scalar(data["checksum"], "U") != _checksum(payload):
+                raise ConnectivityFileError(
+                    f"{path}: corrupt Connectivity file (checksum mismatch: the content was "
+                    f"changed or damaged after it was written); regenerate it or restore a copy")
+        for name, (kinds, ndim) in _FILE_DTYPES.items():
+            a = payload[name]
+            if a.dtype.kind not in kinds or a.ndim != ndim:
+                raise ConnectivityFileError(
+                    f"{path}: corrupt Connectivity file, '{name}' has dtype {a.dtype} and "
+                    f"{a.ndim} dimension(s)")
+        N = int(_scalar(payload["N"], "iu"))
+        provenance = json.loads(_scalar(payload["provenance"], "U"))
+        if not isinstance(provenance, dict):
+            raise ConnectivityFileError(f"{path}: corrupt Connectivity file, provenance is not "
+                                        "a JSON object")
+        provenance["seed_stream"] = (int(_scalar(payload["seed_stream"], "iu"))
+                                     if version >= 2 else 1)
+        fields = {k: payload[k] for k in _NEURON_ARRAYS + _SYNAPSE_ARRAYS}
         try:
             return cls(N, provenance=provenance, **fields)
         except ValueError as exc:
             raise ConnectivityFileError(f"{path}: inconsistent Connectivity file ({exc})") from exc
+
+
+#: dtype kinds and dimensions of the arrays in a Connectivity file
+_FILE_DTYPES = {"types": ("iu", 1), "cluster": ("iu", 1), "tau_m": ("f", 1),
+                "neuron_active": ("b", 1), "pre": ("iu", 1), "post": ("iu", 1),
+                "w": ("f", 1), "synapse_active": ("b", 1), "N": ("iu", 0),
+                "provenance": ("U", 0)}
+
+
+def _provenance_json(provenance):
+    """JSON text of a provenance dict (NumPy scalars and arrays become plain values)."""
+    def plain(o):
+        if isinstance(o, (np.generic, np.ndarray)):
+            return o.tolist()
+        raise TypeError(f"provenance: {type(o).__name__} value {o!r:.60} cannot be stored; "
+                        "use numbers, strings, lists and dicts")
+    return json.dumps(provenance, default=plain)
+
+
+def _scalar(a, kinds):
+    """The Python value of a 0-d array of one of the dtype ``kinds`` (else ValueError)."""
+    a = np.asarray(a)
+    if a.ndim != 0 or a.dtype.kind not in kinds:
+        raise ValueError(f"expected a scalar of kind {kinds!r}, got dtype {a.dtype} "
+                         f"shape {a.shape}")
+    return a.item()
+
+
+def _checksum(payload):
+    """SHA-256 over the names, dtypes, shapes and bytes of ``payload`` (sorted by name)."""
+    h = hashlib.sha256()
+    for name in sorted(payload):
+        a = np.ascontiguousarray(payload[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()

@@ -581,18 +581,43 @@ def _read(src):
                     f"path_or_dict: no model file {path!r} (working directory "
                     f"{os.getcwd()}); give an existing path or a model name such as "
                     f"'hrsnn' (looked up in {_model_dirs()})")
-        import yaml
-        try:
-            with open(path) as fh:
-                raw = yaml.safe_load(fh)
-        except yaml.YAMLError as exc:
-            raise ModelConfigError(f"{path}: not valid YAML ({exc})") from exc
-        if not isinstance(raw, dict):
-            raise ModelConfigError(f"{path}: a model file must hold a mapping, "
-                                   f"got {type(raw).__name__}")
-        return raw, path
+        return _read_yaml(path), path
     raise TypeError(f"path_or_dict: expected a file path, a model name, a dict or a "
                     f"ModelConfig, got {type(src).__name__}")
+
+
+def _read_yaml(path):
+    """The mapping in a YAML model file; every failure is a ModelConfigError naming it."""
+    import yaml
+    if os.path.isdir(path):
+        raise ModelConfigError(f"{path}: is a directory, not a model file (.yaml)")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise ModelConfigError(f"{path}: cannot read model file ({exc.strerror or exc})") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelConfigError(
+            f"{path}: not a text (UTF-8) model file: undecodable byte at position "
+            f"{exc.start}; a model file is YAML text such as models/hrsnn.yaml") from None
+    if "\x00" in text:
+        raise ModelConfigError(f"{path}: not a text model file (contains NUL bytes); a model "
+                               "file is YAML text such as models/hrsnn.yaml")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())
+        raise ModelConfigError(f"{path}: not valid YAML ({detail})") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # yaml's own constructors raise these for values like a bad date
+        raise ModelConfigError(f"{path}: not a valid model file ({type(exc).__name__}: "
+                               f"{exc})") from None
+    if not isinstance(raw, dict):
+        raise ModelConfigError(f"{path}: a model file must hold a mapping of fields "
+                               f"(model, N, neuron, ...), got {type(raw).__name__}")
+    return raw
 
 
 def _apply_override(raw, key, value):
@@ -640,11 +665,17 @@ def load_model(path_or_dict, _source=None, **overrides):
     for key, value in overrides.items():
         if value is not None:
             _apply_override(raw, key, value)
-    if "model" not in raw:
-        raise ModelConfigError(f"model: missing key (one of {list(MODEL_KINDS)})")
-    kind = _Choice(MODEL_KINDS).check("model", raw["model"])
-    values = _walk_check("", raw, SCHEMAS[kind])
-    _cross_checks(values)
+    try:
+        if "model" not in raw:
+            raise ModelConfigError(f"model: missing key (one of {list(MODEL_KINDS)})")
+        kind = _Choice(MODEL_KINDS).check("model", raw["model"])
+        values = _walk_check("", raw, SCHEMAS[kind])
+        _cross_checks(values)
+    except ModelConfigError as exc:
+        if source is None or str(source) in str(exc):
+            raise
+        # the field path stays first; the file is named at the end
+        raise ModelConfigError(f"{exc} (model file {source})") from None
     return ModelConfig(values, source=source)
 
 

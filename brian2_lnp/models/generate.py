@@ -26,7 +26,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from ..graph import EXCITATORY, INHIBITORY, Connectivity
-from ..random import as_generator, child_seed
+from ..random import as_generator, child_seed, seed_stream
 from ..validation import check_int
 from .config import ModelConfig, load_model
 from .distributions import Distribution, tau_m_from_quantiles, uniforms
@@ -312,7 +312,8 @@ def generate_network(config, N=None, seed=None, n_inputs=None):
     conn = Connectivity(N, pre, post, w, types=types, cluster=cluster, tau_m=tau_m,
                         provenance={"seed": base, "model": config.model,
                                     "model_file": config.source, "iteration": 0,
-                                    "generator": "brian2_lnp.models.generate"})
+                                    "generator": "brian2_lnp.models.generate",
+                                    "seed_stream": seed_stream()})
     return NetworkSpec(
         model=config.model, conn=conn, v_th=v_th, v_rest=config.neuron.v_rest,
         v_reset=config.neuron.v_reset, t_ref=config.neuron.t_ref,

@@ -13,9 +13,18 @@ Running the protocol again with the same directory loads finished tasks
 instead of recomputing them, so a killed run resumes where it stopped; a task
 whose stored kwargs differ from the requested ones is an error (use another
 ``--out`` or ``--no-resume``) rather than a silent mix of settings.
+
+Result files (format 1) start with a header line and the SHA-256 of the pickled
+payload, so a truncated or damaged file is detected and named
+(:class:`RepeatFileError`, with the hint to delete it) instead of being
+unpickled into a wrong object; plain pickles of older versions are still read.
+The ``.json`` record also holds the seed-stream version
+(:func:`brian2_lnp.random.seed_stream`); a result made with another stream is
+refused on resume (records without one predate stream 2, i.e. stream 1).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -28,10 +37,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..fileio import atomic_write
-from ..random import child_seed
+from ..random import check_seed_stream, child_seed, seed_stream
 from ..validation import check_int
 
-__all__ = ["Task", "run_tasks", "repeat_seed", "DaskUnavailableError", "jsonable"]
+__all__ = ["Task", "run_tasks", "repeat_seed", "DaskUnavailableError", "jsonable",
+           "RepeatFileError", "load_result", "RESULT_FORMAT_VERSION"]
+
+#: version of the per-repeat result file layout
+RESULT_FORMAT_VERSION = 1
+_RESULT_MAGIC = b"brian2_lnp.result 1\n"
 
 logger = logging.getLogger(__name__)
 
@@ -42,17 +56,75 @@ class DaskUnavailableError(ImportError):
     """``--scheduler`` was given but dask.distributed is not installed."""
 
 
+class RepeatFileError(ValueError):
+    """A stored repeat result or record is truncated, damaged or unreadable."""
+
+
+def _hint(path):
+    return (f"delete {path} (that repeat is then recomputed) or run with --no-resume "
+            "(resume=False)")
+
+
+def load_result(path):
+    """Read one stored repeat result (``<key>.pkl``), checking its checksum.
+
+    Raises
+    ------
+    RepeatFileError
+        Naming the file, with a hint, when it is empty, truncated, damaged or
+        not a result file.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise RepeatFileError(f"{path}: cannot read repeat result ({exc.strerror or exc}); "
+                              f"{_hint(path)}") from None
+    if data.startswith(_RESULT_MAGIC):
+        head = len(_RESULT_MAGIC)
+        digest, payload = data[head:head + 64], data[head + 65:]
+        if (len(data) < head + 65 or data[head + 64:head + 65] != b"\n"
+                or hashlib.sha256(payload).hexdigest().encode() != digest):
+            raise RepeatFileError(f"{path}: corrupt or truncated repeat result (checksum "
+                                  f"mismatch); {_hint(path)}")
+    elif data[:1] == b"\x80":  # a plain pickle (protocol >= 2) written by older versions
+        payload = data
+    else:
+        what = "empty file" if not data else "not a brian2_lnp repeat result"
+        raise RepeatFileError(f"{path}: {what}; {_hint(path)}")
+    try:
+        return pickle.loads(payload)
+    except Exception as exc:  # noqa: BLE001 -- a damaged pickle can raise almost anything
+        raise RepeatFileError(f"{path}: cannot unpickle repeat result ({type(exc).__name__}: "
+                              f"{exc}); {_hint(path)}") from None
+
+
+def _load_record(path):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            rec = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise RepeatFileError(f"{path}: corrupt or unreadable repeat record ({exc}); "
+                              f"{_hint(path)}") from None
+    if not isinstance(rec, dict) or not isinstance(rec.get("kwargs", {}), dict):
+        raise RepeatFileError(f"{path}: not a repeat record (expected a JSON object with "
+                              f"'kwargs'); {_hint(path)}")
+    return rec
+
+
 def repeat_seed(base_seed, *keys):
     """An int seed for one repeat, derived from the base seed and string/int keys.
 
     Same base seed and keys -> same seed, independent of the execution order
     or backend (``child_seed`` hashes the keys into the seed sequence).
     """
-    # child_seed reads only the first 8 bytes of a string key, so long names
-    # are hashed here first ("lnp_repeat" and "lnp_repeated" must differ)
-    words = [k if isinstance(k, (int, np.integer)) else zlib.crc32(str(k).encode())
-             for k in keys]
-    return int(child_seed(base_seed, *words).integers(2**31 - 1))
+    if seed_stream() == 1:
+        # stream 1's child_seed read only 8 bytes of a string key, so long names
+        # were hashed here first ("lnp_repeat" and "lnp_repeated" must differ)
+        keys = [k if isinstance(k, (int, np.integer)) else zlib.crc32(str(k).encode())
+                for k in keys]
+    return int(child_seed(base_seed, *keys).integers(2**31 - 1))
 
 
 def jsonable(value):
@@ -118,7 +190,9 @@ def _execute(function, kwargs):
 
 
 def _atomic_pickle(obj, path):
-    atomic_write(path, lambda fh: pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL), "wb")
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    digest = hashlib.sha256(payload).hexdigest().encode()
+    atomic_write(path, lambda fh: fh.write(_RESULT_MAGIC + digest + b"\n" + payload), "wb")
 
 
 def _atomic_text(text, path):
@@ -200,18 +274,17 @@ def run_tasks(tasks, directory=None, *, n_jobs=1, scheduler=None, resume=True, p
             pkl = os.path.join(directory, f"{t.key}.pkl")
             rec = os.path.join(directory, f"{t.key}.json")
             if os.path.exists(pkl):
-                stored = None
-                if os.path.exists(rec):
-                    with open(rec) as fh:
-                        stored = json.load(fh)
+                stored = _load_record(rec) if os.path.exists(rec) else None
                 wanted = json.loads(json.dumps(t.record))
                 if stored is not None and stored.get("kwargs") != wanted["kwargs"]:
                     raise ValueError(
                         f"directory: the stored result {pkl} was made with other settings "
                         f"({stored.get('kwargs')} != {wanted['kwargs']}); use another output "
                         "directory or resume=False (--no-resume)")
-                with open(pkl, "rb") as fh:
-                    results[t.key] = pickle.load(fh)
+                if stored is not None:
+                    # records without a stream predate stream 2
+                    check_seed_stream(stored.get("seed_stream", 1), pkl)
+                results[t.key] = load_result(pkl)
                 info[t.key] = {"seconds": (stored or {}).get("seconds"), "resumed": True}
                 continue
         todo.append(t)
@@ -223,11 +296,14 @@ def run_tasks(tasks, directory=None, *, n_jobs=1, scheduler=None, resume=True, p
         results[t.key] = out
         info[t.key] = {"seconds": seconds, "resumed": False}
         if directory is not None:
-            _atomic_pickle(out, os.path.join(directory, f"{t.key}.pkl"))
-            # the record is written after the result: a record without a result
-            # never exists, and a result without a record is still loadable
-            _atomic_text(json.dumps({**t.record, "seconds": seconds}, indent=1),
+            # the record goes first: every result file then has its record (settings
+            # and seed stream are checked on resume); a record without a result
+            # (a kill in between) only means that the repeat is run again
+            _atomic_text(json.dumps({**t.record, "seconds": seconds,
+                                     "seed_stream": seed_stream(),
+                                     "result_format": RESULT_FORMAT_VERSION}, indent=1),
                          os.path.join(directory, f"{t.key}.json"))
+            _atomic_pickle(out, os.path.join(directory, f"{t.key}.pkl"))
 
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=not progress,
                desc=desc, unit="task")

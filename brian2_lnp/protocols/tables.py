@@ -16,11 +16,10 @@ Two stages of tasks:
 from __future__ import annotations
 
 import os
-import pickle
 
 import pandas as pd
 
-from .runner import Task, repeat_seed, run_tasks
+from .runner import Task, load_result, repeat_seed, run_tasks
 from .units import activity_repeat, eval_options, evaluate_row, lnp_options, lnp_repeat, \
     task_inputs
 
@@ -38,8 +37,7 @@ def table_models(quick):
 
 def lnp_eval_unit(model, task, N, seed, lnp_file, device, eval_kwargs):
     """Evaluate the stored LNP network (stage-1 result file) on a task."""
-    with open(lnp_file, "rb") as fh:
-        out = pickle.load(fh)
+    out = load_result(lnp_file)  # checks the file's checksum, names it if corrupt
     return evaluate_row(model, task, N, seed, pruning=out["final"], label="LNP",
                         device=device, eval_kwargs=eval_kwargs)
 

@@ -38,10 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..dynamics.threads import fixed_blas_threads
 from ..fileio import atomic_write
 from ..graph import Connectivity
-from ..random import as_generator, child_seed
-from ..validation import check_int, check_range
+from ..random import as_generator, child_seed, seed_stream
+from ..validation import check_array, check_int, check_range
 from .report import to_jsonable
 from .timescales import surrogate_kwargs
 
@@ -95,9 +96,7 @@ def expected_sops_per_rate(conn, rates=None):
     pre = conn.pre[conn.effective]
     if rates is None:
         return float(pre.size)
-    rates = np.asarray(rates, dtype=float).ravel()
-    if rates.size != conn.N:
-        raise ValueError(f"rates: must have length N={conn.N}, got {rates.size}")
+    rates = check_array("rates", np.ravel(rates), (conn.N,), low=0.0)
     return float(np.sum(rates[pre]))
 
 
@@ -294,6 +293,9 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
         raise TypeError("net_or_connectivity: expected a Connectivity or a model with "
                         f"export()/apply(), got {type(net_or_connectivity).__name__}")
 
+    conn0.check_dale("net_or_connectivity")
+    if rates is not None:
+        rates = check_array("rates", np.ravel(rates), (conn0.N,), low=0.0)
     iterations = check_int("iterations", iterations, 1)
     if isinstance(steps, str):
         steps = (steps,)
@@ -340,6 +342,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
                      else getattr(lyapunov, "__name__", "callable")),
         "rates": None if rates is None else np.asarray(rates, float).tolist(),
         "N": conn0.N,
+        "seed_stream": seed_stream(),  # a resume with another stream is refused
     })
 
     # ------------------------------------------------------------ resume
@@ -400,7 +403,8 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
 
     def make_row(k, stage, c, times):
         t0 = time.perf_counter()
-        lam = float("nan") if is_empty(c) else float(measure(c))
+        with fixed_blas_threads():
+            lam = float("nan") if is_empty(c) else float(measure(c))
         row = {"iteration": int(k), "stage": stage, "neurons": c.n_active_neurons,
                "synapses": c.n_active_synapses,
                "sops_per_rate": expected_sops_per_rate(c, rates), "lambda_max": lam}
@@ -430,8 +434,9 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, density=DEFA
 
     def run_step(name, c, k, *seed_keys):
         t0 = time.perf_counter()
-        new, rep = functions[name](c, seed=child_seed(base_seed, *seed_keys, name),
-                                   **kwargs_for(name, c))
+        with fixed_blas_threads():  # same bits for any BLAS thread count / n_jobs
+            new, rep = functions[name](c, seed=child_seed(base_seed, *seed_keys, name),
+                                       **kwargs_for(name, c))
         if not isinstance(new, Connectivity):
             raise TypeError(f"step {name!r} must return (Connectivity, report)")
         reports.append({**_report_dict(rep), "iteration": int(k), "step": name})

@@ -24,6 +24,8 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ..dynamics.linear import arpack_eigs
+from ..dynamics.threads import fixed_blas_threads
 from ..validation import check_choice, check_int, check_range
 from .report import SpectralErrorReport
 
@@ -173,6 +175,7 @@ def sparsify_linear(D, rows, cols, L_edge, keep, p, compensate=True):
 
 
 # ------------------------------------------------------------------ spectra
+@fixed_blas_threads()
 def slowest_eigenvalues(A, k):
     """The k eigenvalues of A with the largest real part, sorted by decreasing real part.
 
@@ -190,9 +193,9 @@ def slowest_eigenvalues(A, k):
         method = "dense"
     else:
         try:
-            vals = spla.eigs(sp.csr_matrix(A), k=k, which="LR",
-                             ncv=min(n - 1, max(2 * k + 1, 40)), tol=1e-8, maxiter=50 * n,
-                             return_eigenvectors=False)
+            vals = arpack_eigs(sp.csr_matrix(A), k=k, which="LR",
+                               ncv=min(n - 1, max(2 * k + 1, 40)), tol=1e-8, maxiter=50 * n,
+                               return_eigenvectors=False)
             method = "sparse"
         except spla.ArpackNoConvergence:
             logger.warning("ARPACK did not converge (n=%d); using dense eigvals", n)
@@ -204,6 +207,7 @@ def slowest_eigenvalues(A, k):
     return vals[order][:k], method
 
 
+@fixed_blas_threads()
 def stationary_covariance(A, sigma=1.0):
     """C with ``A C + C A^T + sigma^2 I = 0`` (dense; A stable).
 
