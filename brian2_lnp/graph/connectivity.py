@@ -47,28 +47,45 @@ class ConnectivityFileError(ValueError):
     """A Connectivity file is corrupt, of another format, or of another version."""
 
 
+#: SI base-dimension exponents (m, kg, s, A, K, mol, cd) of the units Connectivity accepts
+_BASE_DIMENSIONS = ("m", "kg", "s", "A", "K", "mol", "cd")
+_UNIT_EXPONENTS = {"volt": (2, 1, -3, -1, 0, 0, 0), "second": (0, 0, 1, 0, 0, 0, 0)}
+
+
+def _dimension_of(value):
+    """A Brian2 Quantity's base-dimension exponents, or None for plain numbers.
+
+    Duck-typed on ``.dim`` (Brian2's public ``Dimension.get_dimension``) so this
+    layer never imports brian2.
+    """
+    dim = getattr(value, "dim", None)
+    if dim is None:
+        return None
+    return tuple(int(dim.get_dimension(b)) for b in _BASE_DIMENSIONS)
+
+
 def _si(name, value, unit_name):
     """Strip a Brian2 Quantity to SI floats after checking its dimension.
 
     Plain numbers pass as they are (SI by convention); ``unit_name`` is
-    ``"volt"`` or ``"second"``. brian2 is imported only when a Quantity is given.
+    ``"volt"`` or ``"second"``. A Quantity stores SI values, so stripping it is
+    ``np.asarray``; the dimension is compared through its printed symbol.
     """
+    symbol = _UNIT_EXPONENTS[unit_name]
     if isinstance(value, (list, tuple)) and any(hasattr(v, "dim") for v in value):
-        from brian2 import Quantity
-        try:
-            value = Quantity(value)  # a list of Quantities: one dimension for all
-        except Exception as exc:  # noqa: BLE001 -- brian2 raises DimensionMismatchError
-            raise TypeError(f"{name}: entries have different units ({exc})") from None
+        dims = {_dimension_of(v) for v in value}
+        if len(dims) > 1:
+            raise TypeError(f"{name}: entries have different units")
+        if dims != {symbol}:
+            raise TypeError(f"{name}: expected values in {unit_name} (Brian2 Quantities with "
+                            f"units of {unit_name}, or plain SI floats), got {value[0]!r:.60}")
+        return np.asarray([np.asarray(v, dtype=np.float64) for v in value], dtype=np.float64)
     if value is None or not hasattr(value, "dim"):
         return value
-    import brian2
-    from brian2.units.fundamentalunits import get_dimensions
-
-    unit = getattr(brian2, unit_name)
-    if get_dimensions(value) != get_dimensions(unit):
+    if _dimension_of(value) != symbol:
         raise TypeError(f"{name}: expected a value in {unit_name} (e.g. a Brian2 Quantity "
                         f"with units of {unit_name}, or plain SI floats), got {value!r:.60}")
-    return np.asarray(value / unit, dtype=np.float64)
+    return np.asarray(value, dtype=np.float64)
 
 
 def _as_types(types, N):
