@@ -25,7 +25,7 @@ Run from the repository root::
 Prints one pandas row per run and writes CSV next to this file
 (``acceptance_lorenz_<stage>.csv``).
 
-This is the issue's per-window protocol with the network-only readout. The
+This is the per-window protocol with the network-only readout. The
 readout options (input term, increment target, readout fitted once on the
 training split) are compared in ``acceptance_lorenz_readouts.py``.
 """

@@ -1,6 +1,6 @@
 """Acceptance run, readout study: Lorenz-63, 1000-neuron HRSNN, cpp_standalone, one program.
 
-Issue 5 acceptance: "a real NRMSE and VPT, better than a persistence forecast
+Acceptance run: "a real NRMSE and VPT, better than a persistence forecast
 (y(t+1) = y(t)) and than a readout on the raw input alone". The per-window
 protocol (``acceptance_lorenz.py``: readout refitted on each window's 500
 context steps) did not beat either on the test split. This script measures
@@ -10,7 +10,7 @@ One compiled program (seed ``--seed``), the acceptance network and encoding
 (z-scored Lorenz-63, 10 Gaussian population channels per dimension, peak
 rate ``--r-max``, 20 ms per series step, dt 0.1 ms):
 
-1. STDP on training steps 0..499 (the issue's 500 training steps), then frozen;
+1. STDP on training steps 0..499 (500 training steps), then frozen;
 2. training steps 500 .. 500 + ``--n-fit``: the stretch the "fitted once"
    readouts are fitted on (no plasticity);
 3. the first ``--val-windows`` windows of the validation split;
@@ -37,7 +37,7 @@ Readouts compared (every row says which):
 The ``forecast`` column spells out each row's formula.
 
 Where fitted: ``once`` on the training stretch 2, or ``per window`` on the
-window's 500 context steps (the issue's protocol, LOO ridge as before).
+window's 500 context steps (the 500-step per-window protocol, LOO ridge as before).
 Choices made on validation, per readout kind: readout fraction (top
 betweenness), filter time constants, ridge penalty (fixed penalty per fit,
 scored on validation), feature scaling (z-scored per column, or none: all
@@ -272,7 +272,7 @@ def main(argv=None):
                                          scaling=scaling, fraction=fraction,
                                          taus=" ".join(map(str, taus)), alpha=a,
                                          **scores(pred, true)))
-            # the issue's per-window protocol (LOO ridge on each 500-step context)
+            # the per-window protocol (LOO ridge on each 500-step context)
             for inputs, target in kinds:
                 rows.append(dict(split="validation", readout="ridge", inputs=inputs,
                                  target=target, fitted="per window (500 context steps)",
@@ -310,7 +310,7 @@ def main(argv=None):
     paper = val[(val.inputs == "network") & (val.target == "value")
                 & (val.fitted.str.startswith("per window")) & (val.fraction == 0.1)
                 & (val.taus == "0.01 0.05")]
-    print("\nValidation, the issue's readout as before (network, 10 %, 10+50 ms, per window):")
+    print("\nValidation, the per-window readout as before (network, 10 %, 10+50 ms, per window):")
     print(paper[show].to_string(index=False))
 
     if args.no_test:
@@ -339,7 +339,7 @@ def main(argv=None):
                           fraction=0.1,
                           taus="0.01 0.05", alpha=np.nan,
                           NRMSE_validation=float(paper.NRMSE.iloc[0]) if len(paper) else np.nan,
-                          note="the issue's readout as recorded before (not a pick)", **paper_t))
+                          note="the per-window readout as recorded before (not a pick)", **paper_t))
     base_t = baselines(args, Xf, Xt, W["test"], alpha_choice=base_v["alpha"])
     for b in base_t["rows"]:
         b["split"] = "test"
@@ -372,7 +372,7 @@ def main(argv=None):
 
 
 def per_window(F, X, n_windows, inputs, target):
-    """The issue's protocol: a readout per window fitted on its context (LOO ridge)."""
+    """The 500-step per-window protocol: a readout per window fitted on its context (LOO ridge)."""
     pred = np.zeros((n_windows, N_PREDICT, X.shape[1]))
     true = np.zeros_like(pred)
     for w in range(n_windows):

@@ -19,7 +19,7 @@ Differences from the paper's setup:
   (C_type exp(-(D/lambda)^2)); to get a network with connection probability p we set
   every C_type = p and lambda = 1e6 grid units, so P(i->j) = p for all pairs (a
   sparse random initialisation, as the paper's text describes).
-* Spectra are those of the rate surrogate of DESIGN.md section 4, not of the
+* Spectra are those of the rate surrogate of docs/dynamics.md, not of the
   spiking network (the paper does not say which it used; it cites rate-network
   methods).
 * Training: STDP in Brian2 (runtime device) on the model's background Poisson

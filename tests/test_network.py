@@ -173,7 +173,7 @@ def test_masks_silence_neurons_and_synapses():
 
 # ----------------------------------------------------------------------------- STDP
 def _replay_stdp(w, pre_times, post_times, tau_pre, tau_post, A_plus, A_minus, w_max):
-    """The trace rule of DESIGN.md section 2, replayed event by event in Python."""
+    """The trace rule of docs/models.md (002 Eq. 3-5), replayed event by event in Python."""
     events = sorted([(t, 0) for t in pre_times] + [(t, 1) for t in post_times])
     apre = apost = 0.0
     last = 0.0

@@ -26,7 +26,7 @@ __all__ = ["rk4", "lorenz63", "rossler", "lorenz96", "lorenz63_rhs", "rossler_rh
 
 logger = logging.getLogger(__name__)
 
-#: 000 A.4.1, Table 3 (= DESIGN.md section 6)
+#: 000 A.4.1, Table 3 (docs/tasks.md)
 LORENZ63_PAPER = dict(n_samples=20000, dt=0.01, splits=(11250, 3750, 5000))
 #: 000 A.4.2, Table 5
 ROSSLER_PAPER = dict(n_samples=12700, dt=0.03, n_discard=7700, splits=(3000, 1000, 1000))

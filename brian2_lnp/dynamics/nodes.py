@@ -2,7 +2,7 @@
 
 * :func:`rate_lyapunov` - spectrum of the rate surrogate, averaged over a batch
   of input sequences (000 A.1), with per-node exponents.
-* :func:`node_exponents` - per-node exponents only (DESIGN.md section 4, our choice):
+* :func:`node_exponents` - per-node exponents only (our choice; docs/dynamics.md):
   ``lambda_node_i = sum_m lambda_m <Q_im^2>_t / sum_m <Q_im^2>_t``.
 * :func:`lyapunov_matrix` - Lambda_ij of 000 Eq. 1 on every effective synapse.
 
@@ -158,7 +158,7 @@ def node_exponents(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, ba
     """Per-node Lyapunov exponents (1/s) of a Connectivity's rate surrogate.
 
     ``lambda_node_i = sum_m lambda_m <Q_im^2>_t / sum_m <Q_im^2>_t`` over the
-    k leading Lyapunov vectors (DESIGN.md section 4). Same parameters as
+    k leading Lyapunov vectors (docs/dynamics.md). Same parameters as
     :func:`rate_lyapunov` (extra keywords passed on).
 
     Returns

@@ -1,4 +1,4 @@
-"""Rate surrogate of a spiking network (DESIGN.md section 4, after Engelken et al. 2023).
+"""Rate surrogate of a spiking network (docs/dynamics.md, after Engelken et al. 2023).
 
 For the effective graph of a :class:`Connectivity` (n active neurons)::
 

@@ -10,7 +10,7 @@ __all__ = ["NEURON_EQUATIONS", "NEURON_THRESHOLD", "NEURON_RESET", "STDP_MODEL",
            "STDP_ON_POST", "STATIC_MODEL", "STATIC_ON_PRE", "INPUT_MODEL", "INPUT_ON_PRE",
            "UNUSED_TAU"]
 
-#: LIF neuron (DESIGN.md section 2). ``neuron_active`` gates spiking (threshold)
+#: LIF neuron (docs/models.md). ``neuron_active`` gates spiking (threshold)
 #: and every synaptic input (on_pre of all Synapses), not the membrane ODE:
 #: multiplying the ODE by 0 would make exponential Euler divide by zero.
 NEURON_EQUATIONS = """
@@ -23,7 +23,7 @@ neuron_active : 1 (constant)
 NEURON_THRESHOLD = "v > v_th and neuron_active > 0.5"
 NEURON_RESET = "v = v_reset"
 
-#: Recurrent synapses with trace STDP (DESIGN.md section 2, 002 Eq. 3-5).
+#: Recurrent synapses with trace STDP (docs/models.md, 002 Eq. 3-5).
 #: One Synapses object for plastic and static synapses keeps export a single
 #: array in Connectivity order; ``plastic`` (0/1) selects STDP. The weight
 #: update ``g*new + (1-g)*w`` with g in {0, 1} is exact: static, pruned, or
