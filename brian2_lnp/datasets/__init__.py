@@ -8,10 +8,10 @@ user-provided CIFAR batches. Each returns a :class:`Dataset`.
 """
 from .base import (Dataset, MissingDataPackageError, one_step_pairs, prediction_windows,
                    resolve_splits)
-from .chaotic import lorenz63, lorenz96, rk4, rossler
+from .chaotic import Lorenz96System, lorenz63, lorenz96, rk4, rossler
 from .images import cifar, fashion_mnist, mnist5k, read_idx
 from .real import google_stock, wind_speed
 
 __all__ = ["Dataset", "MissingDataPackageError", "one_step_pairs", "prediction_windows",
            "resolve_splits", "rk4", "lorenz63", "rossler", "lorenz96", "google_stock",
-           "wind_speed", "fashion_mnist", "mnist5k", "cifar", "read_idx"]
+           "wind_speed", "Lorenz96System", "fashion_mnist", "mnist5k", "cifar", "read_idx"]

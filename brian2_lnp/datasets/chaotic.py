@@ -13,6 +13,7 @@ which gives an independent realisation of the same attractor.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -21,8 +22,8 @@ from ..random import as_generator
 from ..validation import check_int, check_range
 from .base import Dataset, resolve_splits
 
-__all__ = ["rk4", "lorenz63", "rossler", "lorenz96", "lorenz63_rhs", "rossler_rhs",
-           "lorenz96_rhs"]
+__all__ = ["rk4", "lorenz63", "rossler", "lorenz96", "Lorenz96System", "lorenz63_rhs",
+           "rossler_rhs", "lorenz96_rhs"]
 
 logger = logging.getLogger(__name__)
 
@@ -218,9 +219,34 @@ def rossler(n_samples=12700, dt=0.03, n_discard=7700, splits=None, a=0.2, b=0.2,
     return _split_series("rossler", data, splits, meta)
 
 
-def lorenz96(n_samples=10000, dt=0.005, sample_every=2, n_discard=2000, splits=None, K=8, J=32,
-             F=20.0, h=1.0, b=10.0, c=10.0, variables="slow", initial_state=None, seed=None,
-             perturbation=1e-3):
+@dataclasses.dataclass(frozen=True)
+class Lorenz96System:
+    """Parameters of the two-level Lorenz (1996) system, validated at construction.
+
+    K slow variables, J fast ones per slow one, forcing F, coupling h, amplitude
+    ratio b and time-scale ratio c. Defaults are the values of Thornes et al.
+    (2017): K=8, J=32, F=20, h=1, b=c=10.
+    """
+
+    K: int = 8
+    J: int = 32
+    F: float = 20.0
+    h: float = 1.0
+    b: float = 10.0
+    c: float = 10.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "K", check_int("K", self.K, low=4))
+        object.__setattr__(self, "J", check_int("J", self.J, low=3))
+        for name in ("F", "h"):
+            object.__setattr__(self, name, check_range(name, getattr(self, name), None, None))
+        for name in ("b", "c"):
+            object.__setattr__(self, name, check_range(name, getattr(self, name), 0.0, None,
+                                                       low_inclusive=False))
+
+
+def lorenz96(n_samples=10000, dt=0.005, sample_every=2, n_discard=2000, splits=None,
+             system=None, variables="slow", initial_state=None, seed=None, perturbation=1e-3):
     """Multiscale (two-level) Lorenz-96 series (Lorenz 1996; Thornes et al. 2017).
 
     Parameters
@@ -236,10 +262,9 @@ def lorenz96(n_samples=10000, dt=0.005, sample_every=2, n_discard=2000, splits=N
     splits : (int, int, int), optional
         Default 60 % / 20 % / 20 %, consecutive in time (our choice: no paper
         gives a split for this system).
-    K, J, F, h, b, c : numbers
-        K slow variables, J fast ones per slow one, forcing F, coupling h,
-        amplitude ratio b and time-scale ratio c. Defaults are the values of
-        Thornes et al. (2017): K=8, J=32, F=20, h=1, b=c=10.
+    system : Lorenz96System or dict, optional
+        K, J, F, h, b, c (default: Thornes et al. 2017, K=8, J=32, F=20, h=1,
+        b=c=10); a dict is passed to :class:`Lorenz96System`.
     variables : {"slow", "all"}
         Return only X (K columns) or X and all Y (K + K*J columns).
     initial_state : array of K + K*J floats, optional
@@ -253,8 +278,14 @@ def lorenz96(n_samples=10000, dt=0.005, sample_every=2, n_discard=2000, splits=N
     """
     n_samples = check_int("n_samples", n_samples, low=3)
     n_discard = check_int("n_discard", n_discard, low=0)
-    K = check_int("K", K, low=4)
-    J = check_int("J", J, low=3)
+    if system is None:
+        system = Lorenz96System()
+    elif isinstance(system, dict):
+        system = Lorenz96System(**system)
+    elif not isinstance(system, Lorenz96System):
+        raise TypeError(f"system: expected a Lorenz96System or a dict of its fields "
+                        f"(K, J, F, h, b, c), got {type(system).__name__}")
+    K, J, F, h, b, c = dataclasses.astuple(system)
     if variables not in ("slow", "all"):
         raise ValueError(f"variables: must be one of ['all', 'slow'], got {variables!r}")
     splits = resolve_splits(n_samples, splits, (3, 1, 1))
