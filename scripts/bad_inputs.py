@@ -204,6 +204,8 @@ def cases():
         ("CLI", "evaluate x.npz as MODEL", lambda: _cli("evaluate", saved)),
         ("CLI", "evaluate --pruned from seed 3 with --seed 0", lambda: _cli("evaluate", M, "--pruned", _seed3())),
         ("CLI", "evaluate --pruned of another N", lambda: _cli("evaluate", M, "--seed", "3", "--N", "100", "--pruned", _seed3())),
+        ("evaluate()", "pruning= a Connectivity from seed 3, model seed 0",
+         lambda: _evaluate_foreign_pruning()),
         ("CLI", "evaluate --task unknown", lambda: _cli("evaluate", M, "--task", "mnist")),
         ("CLI", "protocol Fig99", lambda: _cli("protocol", "Fig99")),
         ("CLI", "unknown command", lambda: _cli("nonsense")),
@@ -236,6 +238,15 @@ def _npy_as_npz():
     np.save(path[:-4] + "_x.npy", np.arange(3))
     os.replace(path[:-4] + "_x.npy", path)
     return path
+
+
+def _evaluate_foreign_pruning():
+    from brian2_lnp.graph import Connectivity
+    from brian2_lnp.models.network import build_model
+    from brian2_lnp.tasks import evaluate
+    return evaluate(build_model("hrsnn_small", seed=0, n_inputs=60), "lorenz63",
+                    pruning=Connectivity.load(_seed3()),
+                    training="none")
 
 
 def _seed3():

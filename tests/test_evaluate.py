@@ -29,6 +29,13 @@ def _brute_force_sops(idx, times, t_from, conn):
     return sum(out.get(int(n), 0) for n, t in zip(idx, times) if t >= t_from - 1e-12)
 
 
+def test_a_pruned_network_from_another_seed_is_named():
+    other = build_model("hrsnn_small", seed=5, n_inputs=30).export()
+    m = build_model("hrsnn_small", seed=2, n_inputs=30)
+    with pytest.raises(ValueError, match=r"pruning: .*seed=5 .*the model has seed=2"):
+        evaluate(m, "lorenz63", pruning=other, training="none", channels_per_dim=10, **SHORT)
+
+
 def test_row_columns_and_real_sops_on_a_pruned_model():
     m = build_model("hrsnn_small", seed=2, n_inputs=30, plasticity=True)
     conn = m.export()

@@ -269,11 +269,28 @@ def _model_for(model_or_path, spec, n_in, N, seed, device, training, options):
     return model, str(model_or_path), device
 
 
+def _check_same_origin(model, pruning):
+    """A pruned Connectivity must come from the network it is applied to (same model and
+    generation seed, as both provenances record them); say so before apply() would
+    report a structure mismatch."""
+    theirs = pruning.provenance if isinstance(pruning.provenance, dict) else {}
+    mine = model.export().provenance
+    mine = mine if isinstance(mine, dict) else {}
+    for key in ("model", "seed", "seed_stream"):
+        if theirs.get(key) is not None and mine.get(key) is not None \
+                and str(theirs[key]) != str(mine[key]):
+            raise ValueError(
+                f"pruning: this Connectivity was made from a network with {key}="
+                f"{theirs[key]!r} (its provenance), but the model has {key}={mine[key]!r}; "
+                f"evaluate it with the same {key}")
+
+
 def _prune(model, pruning, seed, prune_kwargs):
     """Prune the model in place (before any run) and return the row's pruning name."""
     if pruning is None:
         return "none"
     if isinstance(pruning, Connectivity):
+        _check_same_origin(model, pruning)
         model.apply(pruning)
         prov = pruning.provenance
         return prov.get("method", "connectivity") if isinstance(prov, dict) else "connectivity"
