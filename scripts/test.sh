@@ -9,4 +9,7 @@ PY=${PYTHON:-python3}
 # where oversubscribed OpenBLAS threads slowed small QR factorisations by 100x
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 $PY -m pytest -q "$@"
+# the non-editable install (wheel -> fresh venv -> run from another directory); slow-marked
+# so that a plain `pytest` stays fast, but CI proves it on every clean machine
+$PY -m pytest -q -m slow tests/test_packaging.py
 bash scripts/genn_env.sh
