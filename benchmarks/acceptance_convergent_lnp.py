@@ -58,6 +58,10 @@ def _commit():
         return ""
 
 
+#: the code the runs use (taken at start: the worktree may move on while they run)
+COMMIT = _commit()
+
+
 def summarise(model, N, seed, res, wall, load_start, load_end):
     """One CSV row from a PruneResult."""
     h = res.history
@@ -88,7 +92,7 @@ def summarise(model, N, seed, res, wall, load_start, load_end):
         "rho": last_it.rho, "threshold": last_it.threshold,
         "wall_time_s": wall,
         "step_time_s": float(h[[c for c in h.columns if c.startswith("t_")]].sum().sum()), "load1_start": load_start, "load1_end": load_end,
-        "commit": _commit(),
+        "commit": COMMIT,
     }
 
 
