@@ -67,6 +67,7 @@ def _run(conn=None, **kw):
     kw.setdefault("step_functions", FAKE)
     kw.setdefault("lyapunov", _lam)
     kw.setdefault("seed", 7)
+    kw.setdefault("schedule", "fixed")
     kw.setdefault("density", 0.9)
     kw.setdefault("q", 0.05)
     kw.setdefault("delocalize_fraction", 0.02)
@@ -290,8 +291,17 @@ def test_real_steps_on_small_hrsnn_seeded_and_resumable(tmp_path):
     a = prune(conn, **kw)
     h = a.history
     assert list(h.stage) == ["initial", "iteration", "iteration", "final"]
-    # Step II prunes floor(0.01 * 125) = 1 neuron per iteration
-    assert list(h.neurons) == [125, 124, 123, 123]
+    cen = [r for r in a.reports if r["step"] == "centrality"]
+    noise = [r for r in a.reports if r["step"] == "noise"]
+    # convergent schedule: rho and the betweenness threshold are calibrated at
+    # iteration 1 and then fixed
+    assert noise[0]["density"] == 0.9 and noise[1]["density"] is None
+    assert noise[1]["rho"] == noise[0]["rho"] == h.rho.iloc[1]
+    assert cen[0]["quantile"] == 0.02 and cen[1]["quantile"] is None
+    assert cen[1]["threshold"] == cen[0]["threshold"] == h.threshold.iloc[2]
+    assert list(h.neurons) == [125, 125 - cen[0]["n_pruned"],
+                               125 - cen[0]["n_pruned"] - cen[1]["n_pruned"],
+                               h.neurons.iloc[2]]
     assert h.synapses.iloc[1] < h.synapses.iloc[0]
     assert np.isfinite(h.lambda_max).all()
     assert a.connectivity.n_active_synapses == h.synapses.iloc[-1]
@@ -318,6 +328,7 @@ def test_real_steps_stop_cleanly_when_pruned_empty():
     w = np.where(np.asarray(types)[pre] == 0, 2e-3, -4e-3)
     conn = Connectivity(N, pre, post, w, types=types, tau_m=np.full(N, 0.02))
     res = prune(conn, iterations=50, steps=("noise",), density=0.3, seed=1, lyapunov=False,
+                schedule="fixed",
                 step_kwargs={"noise": {"n_steps": 200, "transient": 50}})
     assert res.stopped_early and "empty" in res.message
     h = res.history

@@ -811,7 +811,8 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         seed_given = True
 
     config = _jsonable_config({
-        "steps": list(steps), "schedule": {"name": sched.name, **dataclasses.asdict(sched)},
+        "steps": list(steps), "schedule": sched.name,
+        **{f"schedule.{k}": v for k, v in dataclasses.asdict(sched).items()},
         "timescales_every": timescales_every, "step_kwargs": step_kwargs,
         "lyap_kwargs": lyap_kwargs, "lambda_seeds": lambda_seeds,
         "lyapunov": ("default" if lyapunov is None else "off" if lyapunov is False

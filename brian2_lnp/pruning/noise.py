@@ -7,7 +7,9 @@ independently with probability::
 
     p_ij = min(1, rho |L_ij| (C_ii + C_jj - 2 sign(L_ij) C_ij))
 
-and a kept synapse's weight becomes ``w_ij / p_ij`` (magnitude clipped to
+with |L_ij| in model units (without the stability factor the linearisation
+may apply so that C exists; with it, a fixed rho would drift with that
+factor from one network to the next), and a kept synapse's weight becomes ``w_ij / p_ij`` (magnitude clipped to
 ``w_max``). ``rho`` is given, or solved so that the expected number of kept
 synapses is ``density * n_effective``. Optionally the diagonal is compensated
 (homeostatic excitability): ``Delta_i = sum_j (L~_ij - L_ij)`` over the inputs
@@ -338,7 +340,10 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
     if n_neg:
         # Only the sampled route can produce this (estimation noise around 0).
         logger.info("noise_prune: %d negative covariance edge terms set to 0", n_neg)
-    score = np.abs(L) * np.clip(terms, 0.0, None)
+    # rho is a constant in model units: the score uses |L| without the
+    # linearisation's stability factor (that factor changes from network to
+    # network and would otherwise act as a hidden, drifting rho)
+    score = np.abs(L / (lin.scale if lin.scale > 0 else 1.0)) * np.clip(terms, 0.0, None)
     p, rho = keep_probabilities(score, density=density, rho=rho)
     keep = keep_rng.random(p.size) < p
 
