@@ -225,11 +225,10 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         ``tau_m_i = 1 / D~_i``. With the "weights"/"modulated" couplings
         ``L[i, j]`` is proportional to ``w_ij / tau_i``, so the weights into i
         are multiplied by ``tau_new_i / tau_old_i`` as well: re-linearising the
-        returned network then gives exactly ``-D~ + L~``. A compensated leak is
-        floored at the slowest leak of the network, ``min_k D_k`` (no neuron
-        becomes slower than the slowest one already is; without a floor
-        ``D~ <= 0`` would be no leak at all); such neurons are counted in
-        ``n_homeostatic_invalid`` and are compensated only partially.
+        returned network then gives exactly ``-D~ + L~``. A neuron whose
+        compensated leak would be ``D~ <= 0`` (no leak at all) keeps its leak
+        and tau_m (it is not compensated) and is counted in
+        ``n_homeostatic_invalid``.
     node_exponents : array (conn.N,), optional
         Per-node Lyapunov exponents for the "lyapunov"/"modulated" couplings;
         computed by :func:`brian2_lnp.dynamics.node_exponents` with
@@ -373,13 +372,12 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         unscale = 1.0 / lin.scale if lin.scale > 0 else 1.0
         delta = np.bincount(lin.rows, weights=(L_new - L) * unscale, minlength=n)
         D_try = lin.D + delta
-        floor = float(lin.D.min())
-        bad = D_try < floor
+        bad = D_try <= 0
         n_invalid = int(bad.sum())
         if n_invalid:
-            logger.warning("noise_prune: homeostatic leak below the slowest leak (%.3g 1/s) "
-                           "for %d neurons; floored there", floor, n_invalid)
-        D_new = np.where(bad, floor, D_try)
+            logger.warning("noise_prune: homeostatic leak D~ <= 0 for %d neurons; they keep "
+                           "their leak (no compensation)", n_invalid)
+        D_new = np.where(bad, lin.D, D_try)
         new_tau[lin.neuron_index] = 1.0 / D_new
         if coupling in ("weights", "modulated"):
             # L[i, j] ~ w_ij / tau_i: keep L~ by rescaling the weights into i

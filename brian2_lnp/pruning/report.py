@@ -128,8 +128,8 @@ class NoisePruneReport(StepReport):
         ``abscissa_after`` when ``scale == 1``).
     homeostatic : bool
     n_homeostatic_invalid : int
-        Neurons whose compensated leak ``D~_ii`` fell below the slowest leak
-        of the network and was floored there (see docs/pruning.md).
+        Neurons whose compensated leak ``D~_ii`` would be <= 0; they keep their
+        leak and tau_m (see docs/pruning.md).
     delta_mean, delta_std : float
         Statistics of the homeostatic perturbation Delta_i (1/s) (NaN if off).
     spectral : SpectralErrorReport or None
