@@ -63,7 +63,7 @@ COMMIT = _commit()
 
 
 def summarise(model, N, seed, res, wall, load_start, load_end):
-    """One CSV row from a PruneResult."""
+    """One CSV row from a PruneResult (or anything with history/converged/message)."""
     h = res.history
     it = h[h.stage.isin(["initial", "iteration"])]
     first, last = h.iloc[0], h.iloc[-1]
@@ -96,6 +96,37 @@ def summarise(model, N, seed, res, wall, load_start, load_end):
     }
 
 
+def write_partial(args):
+    """Rows for runs still in progress, from their checkpoint's history.csv."""
+    from types import SimpleNamespace
+    rows = []
+    done = []
+    for csv in (args.csv, CSV, CSV.replace(".csv", "_N5000.csv")):
+        if os.path.exists(csv):
+            done.append(pd.read_csv(csv))
+    done = pd.concat(done) if done else pd.DataFrame(columns=["model", "N", "seed"])
+    for N in args.N:
+        for seed in args.seeds:
+            for model in args.models:
+                if ((done.model == model) & (done.N == N) & (done.seed == seed)).any():
+                    continue  # finished: its row is in a results CSV
+                path = os.path.join(args.checkpoint_root, f"{model}_N{N}_s{seed}", "history.csv")
+                if not os.path.exists(path):
+                    continue
+                h = pd.read_csv(path)
+                if len(h) < 2:
+                    continue
+                res = SimpleNamespace(history=h, converged=False,
+                                      message=f"partial: {int(h.iteration.max())} iterations "
+                                              "done when summarised")
+                t = float(h[[c for c in h.columns if c.startswith("t_")]].sum().sum())
+                row = summarise(model, N, seed, res, float("nan"), float("nan"), float("nan"))
+                row.update(step_time_s=t, status="partial")
+                rows.append(row)
+    pd.DataFrame(rows).to_csv(args.partial, index=False)
+    print(f"wrote {len(rows)} partial rows to {args.partial}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--N", type=int, nargs="+", default=[1000])
@@ -104,7 +135,12 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=100)
     ap.add_argument("--csv", default=CSV)
     ap.add_argument("--checkpoint-root", default="/tmp/lnp_acceptance")
+    ap.add_argument("--partial", default=None, metavar="CSV",
+                    help="do not run: summarise the unfinished runs' checkpoints "
+                         "(history.csv) into CSV, one row each with status=partial")
     args = ap.parse_args(argv)
+    if args.partial:
+        return write_partial(args)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     os.makedirs(HISTORY_DIR, exist_ok=True)
     for N in args.N:
