@@ -288,3 +288,42 @@ def test_same_seed_same_pruning_when_node_exponents_are_computed_inside():
     a, _ = noise_prune(conn, seed=11, **opts)
     b, _ = noise_prune(conn, seed=11, **opts)
     assert a == b
+
+
+def test_edge_gain_of_the_lyapunov_coupling_by_hand():
+    # L_ij = gain_ij * sign(w_ij) * Lambda_ij; Lambda by hand (harmonic mean of
+    # |lambda| + eps over the undirected neighbourhoods of i and j), C from
+    # scipy, p = min(1, rho * |L| * terms) with the given rho
+    conn = _small_net(seed=2)
+    N = conn.N
+    lam = np.linspace(-3.0, 1.0, N)  # per-node exponents (1/s)
+    eps = 1e-3
+    U = np.eye(N, dtype=bool)
+    U[conn.pre, conn.post] = U[conn.post, conn.pre] = True
+    Lam = np.array([1.0 / np.mean(1.0 / (np.abs(lam[U[i] | U[j]]) + eps))
+                    for i, j in zip(conn.pre, conn.post)])
+    gain = np.random.default_rng(0).uniform(1.0, 3.0, conn.n_synapses)
+    L = gain * np.sign(conn.w) * Lam
+    A = np.zeros((N, N))
+    np.add.at(A, (conn.post, conn.pre), L)
+    A -= np.diag(1.0 / conn.tau_m)
+    assert np.max(sla.eigvals(A).real) < 0  # stable: no stability factor involved
+    C = sla.solve_continuous_lyapunov(A, -np.eye(N))
+    i, j = conn.post, conn.pre
+    score = np.abs(L) * (C[i, i] + C[j, j] - 2 * np.sign(L) * C[i, j])
+    rho = 0.8 / np.median(score)
+    p = np.minimum(1.0, rho * score)
+    _, rep = noise_prune(conn, rho=rho, node_exponents=lam, edge_gain=gain, margin=0.0,
+                         covariance="exact", seed=0, spectral_report=False)
+    assert rep.scale == 1.0
+    assert rep.expected_kept == pytest.approx(p.sum(), rel=1e-9)
+    assert rep.p_min == pytest.approx(p.min(), rel=1e-9)
+    assert rep.n_p_one == int((p >= 1).sum())
+    # without the gain the same rho keeps fewer synapses (gain >= 1 raises every score)
+    _, rep1 = noise_prune(conn, rho=rho, node_exponents=lam, margin=0.0,
+                          covariance="exact", seed=0, spectral_report=False)
+    assert rep1.expected_kept < rep.expected_kept
+    with pytest.raises(ValueError, match="edge_gain"):
+        noise_prune(conn, rho=rho, coupling="weights", edge_gain=gain)
+    with pytest.raises(ValueError, match="edge_gain"):
+        noise_prune(conn, rho=rho, node_exponents=lam, edge_gain=gain[:3])
