@@ -96,6 +96,29 @@ def summarise(model, N, seed, res, wall, load_start, load_end):
     }
 
 
+def print_markdown(paths):
+    """The per-run table of benchmarks/RESULTS_lnp.md from result CSVs."""
+    df = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    if "status" not in df:
+        df["status"] = "done"
+    df["status"] = df["status"].fillna("done")
+    print("| model | N | seed | status | iterations (converged) | neurons | synapses "
+          "| syn/neuron vs initial | last-10 change n / s | largest SCC | isolated / in0 / out0 "
+          "| Step III max share (added) | abscissa (model units, factor) "
+          "| lambda_max initial -> final (+- se) | step time |")
+    print("|" + "---|" * 15)
+    for _, r in df.iterrows():
+        print(f"| {r.model} | {r.N} | {r.seed} | {r.status} | {r.iterations} "
+              f"({'yes' if r.converged else 'no'}) | {r.neurons} ({r.neurons_frac:.1%}) "
+              f"| {r.synapses} ({r.synapses_frac:.1%}) | {r.syn_per_neuron_ratio:.2f} "
+              f"| {r.last10_change_neurons:.1%} / {r.last10_change_synapses:.1%} "
+              f"| {r.scc_fraction:.3f} | {r.isolated} / {r.in_degree_0} / {r.out_degree_0} "
+              f"| {r.added_max_share:.3f} ({r.added_total}) "
+              f"| {r.abscissa:.2f} ({r.abscissa_model:.0f}, {r.lin_scale:.3f}) "
+              f"| {r.lambda_max0:.1f} +- {r.lambda_max0_se:.1f} -> {r.lambda_max:.1f} +- "
+              f"{r.lambda_max_se:.1f} | {r.step_time_s / 60:.0f} min |")
+
+
 def write_partial(args):
     """Rows for runs still in progress, from their checkpoint's history.csv."""
     from types import SimpleNamespace
@@ -138,7 +161,11 @@ def main(argv=None):
     ap.add_argument("--partial", default=None, metavar="CSV",
                     help="do not run: summarise the unfinished runs' checkpoints "
                          "(history.csv) into CSV, one row each with status=partial")
+    ap.add_argument("--markdown", nargs="+", default=None, metavar="CSV",
+                    help="do not run: print a Markdown table of these result CSVs")
     args = ap.parse_args(argv)
+    if args.markdown:
+        return print_markdown(args.markdown)
     if args.partial:
         return write_partial(args)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
