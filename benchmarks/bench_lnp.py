@@ -51,7 +51,7 @@ def one_iteration(N, seed, lyap_kwargs, noise_kwargs):
                 lyap_kwargs=lyap_kwargs, step_kwargs={"noise": noise_kwargs})
     row = res.history.iloc[1]
     times = {"noise": row.t_noise, "centrality": row.t_centrality,
-             "delocalize": row.t_delocalize, "lambda_max": row.t_lyapunov}
+             "delocalize": row.t_delocalize, "health": row.t_health}
     return conn, res.connectivity, times, row.lambda_max
 
 
@@ -82,14 +82,14 @@ def main(argv=None):
     if sizes:
         print("\n### One LNP iteration (Steps I-III + lambda_max), seconds\n")
         print("| N | synapses | after | noise (I) | centrality (II) | delocalize (III) "
-              "| lambda_max | total I-III |")
+              "| health (lambda_max, SCC) | total I-III |")
         print("|---|---|---|---|---|---|---|---|")
         for N in sizes:
             conn, out, t, lam = one_iteration(N, args.seed, lyap_kwargs, noise_kwargs)
             tot = t["noise"] + t["centrality"] + t["delocalize"]
             print(f"| {N} | {conn.n_active_synapses} | {out.n_active_neurons} n / "
                   f"{out.n_active_synapses} s | {t['noise']:.2f} | {t['centrality']:.2f} | "
-                  f"{t['delocalize']:.2f} | {t['lambda_max']:.2f} | {tot:.2f} |", flush=True)
+                  f"{t['delocalize']:.2f} | {t['health']:.2f} | {tot:.2f} |", flush=True)
     for N in args.full:
         conn = generate_network("hrsnn", N=N, seed=args.seed).conn
         ck = None if args.checkpoint is None else os.path.join(args.checkpoint, f"N{N}")

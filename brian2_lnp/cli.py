@@ -161,7 +161,7 @@ def _cmd_prune(args):
     if steps == ():
         raise ValueError("ablation: point A is the unpruned network; nothing to prune")
     opts = lnp_options(args.quick, iterations=args.iterations, steps=steps,
-                       density=args.density, q=args.q)
+                       schedule=args.schedule, density=args.density, q=args.q)
     ckpt = os.path.join(args.out, "checkpoint") if args.checkpoint else None
     res = prune(conn, seed=args.seed, progress=args.progress, checkpoint_dir=ckpt, **opts)
     final = res.connectivity
@@ -326,10 +326,17 @@ def build_parser():
                     help="LNP iterations (default: 100, or 8 with --quick)")
     sp.add_argument("--ablation", default=None, choices=["B", "C", "D", "E", "E'", "E''", "C+IV"],
                     help="run only the steps of this ablation point (000 B.5); default E = all")
-    sp.add_argument("--density", type=_fraction(True, False), default=0.95,
-                    help="Step I: kept fraction of synapses per iteration (default 0.95)")
-    sp.add_argument("--q", type=_fraction(False, True), default=0.01,
-                    help="Step II: pruned fraction of neurons per iteration (default 0.01)")
+    sp.add_argument("--schedule", default="convergent", choices=["convergent", "fixed"],
+                    help="convergent (default: rho and the betweenness threshold fixed at "
+                         "iteration 1, stops when the network settles) or fixed (the same "
+                         "fractions every iteration)")
+    sp.add_argument("--density", type=_fraction(True, False), default=None,
+                    help="Step I: kept fraction of synapses (convergent: at iteration 1, "
+                         "default 0.9; fixed: every iteration, default 0.95)")
+    sp.add_argument("--q", type=_fraction(False, True), default=None,
+                    help="Step II: convergent: betweenness quantile fixing the threshold at "
+                         "iteration 1 (default 0.02); fixed: pruned fraction of neurons per "
+                         "iteration (default 0.01)")
     sp.add_argument("--quick", action="store_true",
                     help="short Lyapunov runs (10 leading exponents) and a 4-call Step IV")
     sp.add_argument("--checkpoint", action="store_true",

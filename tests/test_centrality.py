@@ -215,3 +215,32 @@ def test_disconnected_graph_is_fine():
     for b in BACKENDS:
         np.testing.assert_allclose(betweenness(conn, backend=b, normalized=False),
                                    [0, 1, 0, 0, 1, 0])
+
+
+def test_dead_end_rule_prunes_sources_and_sinks_until_none_is_left():
+    from brian2_lnp.pruning.centrality import dead_end_neurons
+    # cycle 0 -> 1 -> 2 -> 0; 3 -> 0 (3 has no input); 1 -> 4 -> 5 (5 has no
+    # output; once 5 is gone, 4 has none either); 6 has only a self-loop
+    pre, post = [0, 1, 2, 3, 1, 4, 6], [1, 2, 0, 0, 4, 5, 6]
+    conn = Connectivity(7, pre, post, np.full(7, 1e-3))
+    assert dead_end_neurons(conn).tolist() == [3, 5, 6]
+    out, rep = centrality_prune(conn, threshold=0.0, dead_ends=True)
+    assert sorted(rep.pruned) == [3, 4, 5, 6] and rep.n_dead_ends == 4
+    assert np.flatnonzero(out.neuron_active).tolist() == [0, 1, 2]
+    # without the rule only the centrality threshold acts (nothing below 0)
+    out2, rep2 = centrality_prune(conn, threshold=0.0)
+    assert rep2.n_pruned == 0 and out2.n_active_neurons == 7
+
+
+def test_quantile_calibrates_the_threshold():
+    rng = np.random.default_rng(3)
+    A = rng.random((30, 30)) < 0.15
+    np.fill_diagonal(A, False)
+    pre, post = np.nonzero(A)
+    conn = Connectivity(30, pre, post, np.full(pre.size, 1e-3))
+    bc = betweenness(conn, normalized=True)
+    out, rep = centrality_prune(conn, quantile=0.2)
+    assert rep.threshold == pytest.approx(np.quantile(bc, 0.2))
+    assert sorted(rep.pruned) == np.flatnonzero(bc < rep.threshold).tolist()
+    with pytest.raises(ValueError, match="exactly one"):
+        centrality_prune(conn, q=0.1, quantile=0.2)

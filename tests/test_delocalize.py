@@ -225,3 +225,49 @@ def test_disconnected_graph_adds_within_components():
     assert rep.n_added == 15
     for u, v in zip(rep.added_pre, rep.added_post):
         assert (u < 20) == (v < 20)
+
+
+# ------------------------------------------------------------------ spread limit (no hubs)
+def _hub_net(n=40):
+    """A hub (neuron 0) joined both ways to every other neuron: the pure greedy
+    puts every new synapse on the hub (its degree dominates every sum)."""
+    others = np.arange(1, n)
+    pre = np.r_[np.zeros(n - 1, int), others]
+    post = np.r_[others, np.zeros(n - 1, int)]
+    # a ring among the others gives them 2-hop partners besides the hub
+    pre = np.r_[pre, others]
+    post = np.r_[post, np.roll(others, 1)]
+    return Connectivity(n, pre, post, np.full(pre.size, 1e-3))
+
+
+def test_spread_limit_caps_every_neuron():
+    conn = _hub_net()
+    M = 30
+    free, rep_free = delocalize(conn, M, seed=0)
+    touches_free = np.bincount(np.r_[rep_free.added_pre, rep_free.added_post], minlength=40)
+    assert touches_free.max() > 0.5 * M  # without a cap the greedy makes a hub
+    out, rep = delocalize(conn, M, seed=0, max_share=0.1)
+    touches = np.bincount(np.r_[rep.added_pre, rep.added_post], minlength=40)
+    assert rep.n_added == M
+    assert touches.max() <= max(1, int(np.floor(0.1 * M))) == rep.cap == 3
+    assert rep.max_touches == touches.max()
+    assert rep.run_max_share == pytest.approx(touches.max() / M)
+
+
+def test_spread_limit_holds_over_repeated_calls():
+    # the running total ("prior") carries the limit across calls: after several
+    # small calls no neuron touches more than max_share of everything added
+    conn = _hub_net()
+    prior = np.zeros(conn.N, dtype=np.int64)
+    total = 0
+    for k in range(8):
+        conn, rep = delocalize(conn, 5, seed=k, max_share=0.1, prior=prior)
+        prior = prior + np.bincount(np.r_[rep.added_pre, rep.added_post], minlength=conn.N)
+        total += rep.n_added
+        cap = max(1, int(np.floor(0.1 * total)))
+        assert prior.max() <= cap
+    assert total == 40 and prior.max() / total <= 0.1
+    with pytest.raises(ValueError, match="prior"):
+        delocalize(conn, 1, max_share=0.1, prior=np.zeros(3))
+    with pytest.raises(ValueError, match="max_share"):
+        delocalize(conn, 1, max_share=0.0)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from brian2_lnp import Connectivity
-from brian2_lnp.pruning.driver import ABLATIONS, STEP_NAMES, expected_sops_per_rate, prune
+from brian2_lnp.pruning.driver import (ABLATIONS, STEP_NAMES, CheckpointError, ConvergentSchedule,
+                                       FixedSchedule, expected_sops_per_rate, prune)
 
 
 # ------------------------------------------------------------------ cheap stand-in steps
@@ -67,6 +68,7 @@ def _run(conn=None, **kw):
     kw.setdefault("step_functions", FAKE)
     kw.setdefault("lyapunov", _lam)
     kw.setdefault("seed", 7)
+    kw.setdefault("schedule", "fixed")
     kw.setdefault("density", 0.9)
     kw.setdefault("q", 0.05)
     kw.setdefault("delocalize_fraction", 0.02)
@@ -290,8 +292,17 @@ def test_real_steps_on_small_hrsnn_seeded_and_resumable(tmp_path):
     a = prune(conn, **kw)
     h = a.history
     assert list(h.stage) == ["initial", "iteration", "iteration", "final"]
-    # Step II prunes floor(0.01 * 125) = 1 neuron per iteration
-    assert list(h.neurons) == [125, 124, 123, 123]
+    cen = [r for r in a.reports if r["step"] == "centrality"]
+    noise = [r for r in a.reports if r["step"] == "noise"]
+    # convergent schedule: rho and the betweenness threshold are calibrated at
+    # iteration 1 and then fixed
+    assert noise[0]["density"] == 0.9 and noise[1]["density"] is None
+    assert noise[1]["rho"] == noise[0]["rho"] == h.rho.iloc[1]
+    assert cen[0]["quantile"] == 0.02 and cen[1]["quantile"] is None
+    assert cen[1]["threshold"] == cen[0]["threshold"] == h.threshold.iloc[2]
+    assert list(h.neurons) == [125, 125 - cen[0]["n_pruned"],
+                               125 - cen[0]["n_pruned"] - cen[1]["n_pruned"],
+                               h.neurons.iloc[2]]
     assert h.synapses.iloc[1] < h.synapses.iloc[0]
     assert np.isfinite(h.lambda_max).all()
     assert a.connectivity.n_active_synapses == h.synapses.iloc[-1]
@@ -318,6 +329,7 @@ def test_real_steps_stop_cleanly_when_pruned_empty():
     w = np.where(np.asarray(types)[pre] == 0, 2e-3, -4e-3)
     conn = Connectivity(N, pre, post, w, types=types, tau_m=np.full(N, 0.02))
     res = prune(conn, iterations=50, steps=("noise",), density=0.3, seed=1, lyapunov=False,
+                schedule="fixed",
                 step_kwargs={"noise": {"n_steps": 200, "transient": 50}})
     assert res.stopped_early and "empty" in res.message
     h = res.history
@@ -334,3 +346,234 @@ def test_brian2_model_round_trip():
     assert res.connectivity.n_synapses > res.original.n_synapses  # Step III added some
     again = net.export()
     assert again == res.connectivity, again.diff(res.connectivity)
+
+
+# ------------------------------------------------------------------ convergent schedule
+def _rule_noise(conn, *, seed, density=None, rho=None, **kw):
+    """The documented Step I rule with a hand-checkable score |w| (mV):
+    p = min(1, rho |w|), keep with probability p, reweight w / p."""
+    eff = np.flatnonzero(conn.effective)
+    score = np.abs(conn.w[eff]) * 1e3
+    if rho is None:  # calibrate: sum(p) = density * n (bisection, like solve_rho)
+        lo, hi = 0.0, 1e6
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if np.minimum(1, mid * score).sum() < density * eff.size \
+                else (lo, mid)
+        rho = hi
+    p = np.minimum(1.0, rho * score)
+    keep = np.random.default_rng(seed).random(eff.size) < p
+    act, w = conn.synapse_active.copy(), conn.w.copy()
+    act[eff[~keep]] = False
+    w[eff[keep]] /= p[keep]
+    return conn.replace(synapse_active=act, w=w), {"rho": rho}
+
+
+def _keep_all(conn, *, seed, **kw):
+    return conn, {}
+
+
+def test_convergent_rule_stops_at_the_hand_computed_point():
+    # 4-cycle with |w| = 1, 2, 4, 8 mV and rho = 1/4 per mV: p = 1/4, 1/2, 1, 1.
+    # A synapse kept at iteration 1 has |w / p| = 4 mV, so p = 1 ever after:
+    # whatever the draws, nothing changes after iteration 1, and with
+    # patience 3 the driver stops after iteration 1 + 3 = 4 -- or after
+    # iteration 3 when the draws of iteration 1 kept both uncertain synapses
+    # (probability 1/8), so that iteration 1 already changed nothing.
+    conn = Connectivity(4, [0, 1, 2, 3], [1, 2, 3, 0], np.array([1, 2, 4, 8]) * 1e-3)
+    sched = ConvergentSchedule(rho=0.25, patience=3)
+    for seed in range(6):
+        res = prune(conn, iterations=50, steps=("noise",), schedule=sched, seed=seed,
+                    lyapunov=False, step_functions={"noise": _rule_noise})
+        h = res.history
+        assert res.converged and res.stopped_early and "converged" in res.message
+        if h.synapses.iloc[1] < 4:
+            assert list(h.iteration) == [0, 1, 2, 3, 4]
+            assert list(h.unchanged) == [0, 0, 1, 2, 3]
+        else:
+            assert list(h.iteration) == [0, 1, 2, 3]
+            assert list(h.unchanged) == [0, 1, 2, 3]
+        assert (h.synapses.iloc[1:] == h.synapses.iloc[1]).all()
+        # the two sure synapses (p = 1) are always there
+        assert res.connectivity.synapse_active[2:].all()
+        assert (h.rho.iloc[1:] == 0.25).all()
+    # the same rule with a fixed density each iteration (the old schedule)
+    # keeps pruning: it never stops by itself
+    res = prune(conn, iterations=8, steps=("noise",), schedule=FixedSchedule(density=0.75),
+                seed=0, lyapunov=False, step_functions={"noise": _rule_noise})
+    h = res.history
+    assert not res.converged and h.synapses.iloc[-1] < h.synapses.iloc[1]
+
+
+def test_convergent_rho_calibrated_once_from_density():
+    conn = _net()
+    calls = []
+
+    def spy(c, *, seed, **kw):
+        calls.append({k: kw.get(k) for k in ("density", "rho")})
+        return _rule_noise(c, seed=seed, **kw)
+    res = prune(conn, iterations=3, steps=("noise",), density=0.7, seed=0, lyapunov=False,
+                step_functions={"noise": spy})
+    rho = res.history.rho.iloc[1]
+    assert calls[0] == {"density": 0.7, "rho": None}
+    assert calls[1:] == [{"density": None, "rho": rho}] * 2
+    assert res.carry.rho == rho
+
+
+def test_step_iii_adds_in_proportion_to_removals():
+    seen = []
+
+    def spy(c, *, seed, M, **kw):
+        seen.append(M)
+        from brian2_lnp.pruning import delocalize
+        return delocalize(c, M, seed=seed, **kw)
+    res = prune(_net(), iterations=3, steps=("noise", "delocalize"), seed=1, lyapunov=False,
+                delocalize_fraction=0.5,
+                schedule=ConvergentSchedule(density=0.8, max_share=1.0),
+                step_functions={"noise": _rule_noise, "delocalize": spy})
+    h = res.history
+    assert seen == [int(round(0.5 * r)) for r in h.removed.iloc[1:]]
+    assert list(h.added.iloc[1:]) == seen  # every requested synapse was admissible here
+    # with the default spread limit (5 %) no neuron touches more than
+    # max(1, floor(0.05 * total)) added synapses
+    capped = prune(_net(), iterations=3, steps=("noise", "delocalize"), seed=1,
+                   lyapunov=False, delocalize_fraction=0.5,
+                   schedule=ConvergentSchedule(density=0.8),
+                   step_functions={"noise": _rule_noise})
+    total = int(capped.history.added.sum())
+    assert 0 < total and capped.carry.added_touches.max() <= max(1, int(0.05 * total))
+
+
+def test_health_columns_against_networkx():
+    import networkx as nx
+    from brian2_lnp.pruning.health import graph_health
+    rng = np.random.default_rng(5)
+    A = rng.random((40, 40)) < 0.04
+    np.fill_diagonal(A, False)
+    pre, post = np.nonzero(A)
+    act = np.ones(40, bool)
+    act[:3] = False
+    conn = Connectivity(40, pre, post, np.full(pre.size, 1e-3), neuron_active=act)
+    G = nx.DiGraph()
+    G.add_nodes_from(np.flatnonzero(act))
+    G.add_edges_from((int(a), int(b)) for a, b, _ in zip(*conn.edges()))
+    h = graph_health(conn)
+    assert h["scc_fraction"] == pytest.approx(
+        max(len(s) for s in nx.strongly_connected_components(G)) / G.number_of_nodes())
+    assert h["in_degree_0"] == sum(d == 0 for _, d in G.in_degree())
+    assert h["out_degree_0"] == sum(d == 0 for _, d in G.out_degree())
+    assert h["isolated"] == nx.number_of_isolates(G)
+
+
+def test_step_kwargs_unknown_key_names_the_step_and_allowed_keys():
+    with pytest.raises(ValueError, match=r"step_kwargs\['noise'\].*magic.*allowed.*w_scale"):
+        prune(_net(), iterations=1, step_kwargs={"noise": {"magic": 1}})
+    with pytest.raises(ValueError, match=r"centrality.*set by the driver"):
+        prune(_net(), iterations=1, step_kwargs={"centrality": {"q": 0.5}})
+
+
+def test_step_i_options_reach_noise_prune_identically():
+    # prune(step_kwargs={"noise": ...}) and a direct noise_prune call with the
+    # same keywords and the same stream give the same network
+    from brian2_lnp.pruning import noise_prune
+    from brian2_lnp.random import child_seed
+    conn = _net(N=20)
+    opts = dict(w_scale=2e-3, k=4, n_steps=80, transient=20, input_std=0.2,
+                covariance="exact", spectral_report=False)
+    res = prune(conn, iterations=1, steps=("noise",), schedule=FixedSchedule(density=0.7),
+                seed=3, lyapunov=False, step_kwargs={"noise": opts})
+    direct, _ = noise_prune(conn, 0.7, seed=child_seed(3, 1, "noise"), **opts)
+    assert res.connectivity == direct
+    other, _ = noise_prune(conn, 0.7, seed=child_seed(3, 1, "noise"),
+                           **dict(opts, w_scale=1e-3))
+    assert other != direct  # the option does reach the surrogate
+
+
+# ------------------------------------------------------------------ real steps, converging
+_CHEAP = {"noise": {"k": 10, "n_steps": 200, "transient": 50, "spectral_report": False}}
+
+
+@pytest.mark.parametrize("model", ["hrsnn_small", "chrsnn_small"])
+def test_converges_on_hrsnn_and_chrsnn(model):
+    from brian2_lnp.models.generate import generate_network
+    conn = generate_network(model, seed=2).conn
+    res = prune(conn, iterations=40, steps=("noise", "centrality", "delocalize"), seed=0,
+                schedule=ConvergentSchedule(patience=4), lyapunov=False, step_kwargs=_CHEAP)
+    h = res.history
+    assert res.converged, res.message
+    tail = h.iloc[-5:]
+    assert (tail.neurons.diff().abs().iloc[1:] <= 1e-3 * tail.neurons.iloc[0]).all()
+    assert (tail.synapses.diff().abs().iloc[1:] <= 1e-3 * tail.synapses.iloc[0]).all()
+    assert h.unchanged.iloc[-1] == 4
+    # a sparse, connected network remains (not the geometric collapse of the
+    # fixed schedule)
+    last = h.iloc[-1]
+    assert last.synapses >= 0.5 * h.synapses.iloc[0]
+    assert last.scc_fraction >= 0.9 and last.in_degree_0 == 0 and last.out_degree_0 == 0
+    assert (h.abscissa.iloc[1:] < 0).all()
+
+
+def test_resume_after_kill_in_a_converging_run_is_identical(tmp_path):
+    from brian2_lnp.models.generate import generate_network
+    conn = generate_network("hrsnn_small", seed=4).conn
+    kw = dict(iterations=30, steps=("noise", "centrality", "delocalize"), seed=5,
+              schedule=ConvergentSchedule(patience=3),
+              lyap_kwargs=dict(n_steps=100, transient=20), lambda_seeds=2,
+              step_kwargs=_CHEAP)
+    full = prune(conn, **kw)
+    assert full.converged
+
+    def kill(k, c, row):
+        if k == 2:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        prune(conn, checkpoint_dir=tmp_path, callback=kill, **kw)
+    resumed = prune(conn, checkpoint_dir=tmp_path, **kw)
+    _same(resumed, full)
+    assert resumed.converged and resumed.message == full.message
+    np.testing.assert_array_equal(resumed.carry.edge_gain, full.carry.edge_gain)
+    np.testing.assert_array_equal(resumed.carry.added_touches, full.carry.added_touches)
+
+
+def test_kill_between_checkpoint_files_loses_nothing(tmp_path, monkeypatch):
+    # a kill after iteration 3's network file is written but before state.json
+    # is replaced: the directory still describes iteration 2, and resuming gives
+    # exactly the uninterrupted result
+    full = _run(iterations=5, schedule=ConvergentSchedule(), steps=("noise", "delocalize"),
+                step_functions={"noise": _rule_noise, "delocalize": _keep_all})
+    from brian2_lnp.pruning.driver import Checkpoint
+    real = Checkpoint._write_state
+    count = {"n": 0}
+
+    def dying(self, rows):
+        count["n"] += 1
+        if count["n"] == 4:  # initial, 1, 2 written; die while recording 3
+            raise KeyboardInterrupt
+        return real(self, rows)
+    monkeypatch.setattr(Checkpoint, "_write_state", dying)
+    with pytest.raises(KeyboardInterrupt):
+        _run(iterations=5, checkpoint_dir=tmp_path, schedule=ConvergentSchedule(),
+             steps=("noise", "delocalize"),
+             step_functions={"noise": _rule_noise, "delocalize": _keep_all})
+    monkeypatch.setattr(Checkpoint, "_write_state", real)
+    assert json.loads((tmp_path / "state.json").read_text())["completed"] == 2
+    resumed = _run(iterations=5, checkpoint_dir=tmp_path, schedule=ConvergentSchedule(),
+                   steps=("noise", "delocalize"),
+                   step_functions={"noise": _rule_noise, "delocalize": _keep_all})
+    _same(resumed, full)
+
+
+@pytest.mark.parametrize("victim, how", [("state.json", "truncate"), ("state.json", "garbage"),
+                                         ("conn", "truncate"), ("carry", "truncate"),
+                                         ("original.npz", "truncate")])
+def test_corrupt_checkpoint_names_the_file_and_the_way_out(tmp_path, victim, how):
+    _run(iterations=2, checkpoint_dir=tmp_path)
+    if victim in ("conn", "carry"):
+        victim = next(f for f in os.listdir(tmp_path) if f.startswith(victim + "_"))
+    path = tmp_path / victim
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if how == "truncate" else b"\x00\xffnot json")
+    with pytest.raises(CheckpointError) as info:
+        _run(iterations=3, checkpoint_dir=tmp_path)
+    msg = str(info.value)
+    assert victim in msg and f"delete {tmp_path}" in msg

@@ -7,11 +7,7 @@ import only each other. Brian2 is imported only from models upwards. No module
 imports another module's underscore name (``from .x import _helper`` or
 ``x._helper``).
 
-The underscore rule is checked for every file; violations in files listed in
-:data:`KNOWN_UNDERSCORE` (owned elsewhere and being refactored) are reported by
-:func:`test_known_underscore_imports_are_listed_until_fixed` instead of
-failing the main test, and that test fails as soon as one is fixed so the
-list shrinks.
+The underscore rule is checked for every file, with no exceptions.
 """
 import ast
 import os
@@ -26,10 +22,6 @@ LAYERS = {"graph": 0, "dynamics": 1, "pruning": 2, "models": 3, "tasks": 4,
           "protocols": 5, "cli": 5, "studies": 5, "__main__": 6, "": 6}
 BASE = {"random", "validation", "fileio", "metrics", "datasets"}
 NO_BRIAN2 = {"graph", "dynamics", "pruning"} | BASE
-#: (module, imported module, name) of underscore imports in files owned by other work
-KNOWN_UNDERSCORE = {
-    ("brian2_lnp.pruning.centrality", "brian2_lnp.graph.centrality", "_resolve_backend"),
-}
 
 
 def _modules():
@@ -127,15 +119,10 @@ def test_layers_import_only_downwards_and_brian2_only_from_models_up():
 
 
 def test_no_module_imports_another_modules_underscore_name():
-    bad = [v for v in _underscore_imports() if v[:3] not in KNOWN_UNDERSCORE]
+    bad = list(_underscore_imports())
     assert not bad, "cross-module underscore imports:\n" + "\n".join(
         f"{m}:{line} uses {t}.{n}" for m, t, n, line in bad)
 
-
-def test_known_underscore_imports_are_listed_until_fixed():
-    found = {v[:3] for v in _underscore_imports()}
-    fixed = KNOWN_UNDERSCORE - found
-    assert not fixed, f"fixed, remove from KNOWN_UNDERSCORE: {sorted(fixed)}"
 
 
 @pytest.mark.parametrize("snippet, message", [

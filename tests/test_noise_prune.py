@@ -94,46 +94,66 @@ def test_seed_reproducible():
     assert a == b and a != c
 
 
-def test_homeostatic_diagonal_preserves_row_sums():
+def _relinearised(conn):
+    """A of a network rebuilt by hand from its (written-back) weights and tau_m."""
+    N = conn.N
+    eff = conn.effective
+    A = np.zeros((N, N))
+    np.add.at(A, (conn.post[eff], conn.pre[eff]),
+              conn.w[eff] / W_SCALE / conn.tau_m[conn.post[eff]])
+    return A - np.diag(1.0 / conn.tau_m)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_homeostatic_write_back_is_consistent(seed):
+    # Re-linearising the returned network must give -D~ + L~ with
+    # D~ = D + Delta: the row sums of A are kept (000 Eq. 2-4 homeostasis),
+    # except for neurons whose D~ would be <= 0 (they keep their leak).
     conn = _small_net(seed=4)
     A, _, L, _ = _by_hand(conn)
-    out, rep = noise_prune(conn, 0.5, coupling="weights", homeostatic=True, seed=0,
+    out, rep = noise_prune(conn, 0.5, coupling="weights", homeostatic=True, seed=seed,
                            margin=0.0, covariance="exact")
-    assert rep.n_homeostatic_invalid == 0
-    # rebuild A~ from the written-back network: the row sums of A must be kept
-    A2 = np.zeros_like(A)
-    eff = out.effective
-    # L~ = L / p on kept edges: the coupling of the *old* tau_post times the reweighting
-    p = out.w[eff] / conn.w[eff]
-    np.add.at(A2, (out.post[eff], out.pre[eff]), L[eff] * p)
-    A2 -= np.diag(1.0 / out.tau_m)
-    np.testing.assert_allclose(A2.sum(axis=1), A.sum(axis=1), rtol=1e-9, atol=1e-9)
+    A2 = _relinearised(out)
+    same = np.isclose(A2.sum(axis=1), A.sum(axis=1), rtol=1e-9, atol=1e-9)
+    kept_tau = out.tau_m == conn.tau_m
+    assert np.all(same | kept_tau)
+    assert rep.n_homeostatic_invalid == int((~same).sum())
+    # an uncompensated neuron is one whose compensation would need D~ <= 0:
+    # Delta = (row sum of A2) - (row sum of A) there, and D + Delta <= 0
+    delta = A2.sum(axis=1) - A.sum(axis=1)
+    assert np.all((1.0 / conn.tau_m + delta)[~same] <= 0)
+    # the couplings are L / p on kept edges (the tau rescaling does not change them)
+    kept = out.effective[:conn.n_synapses]
+    L_out = out.w[kept] / W_SCALE / out.tau_m[out.post[kept]]
+    p = L[kept] / L_out
+    assert np.all((p > 0) & (p <= 1 + 1e-12))
     assert not np.allclose(out.tau_m, conn.tau_m)
-    assert rep.delta_mean == pytest.approx(np.mean(1.0 / out.tau_m - 1.0 / conn.tau_m))
 
 
 def test_homeostatic_invalid_diagonal_keeps_tau():
     # Neuron 0 receives one strong inhibitory synapse and one excitatory one;
     # pruning the inhibitory one raises its total input: D~ = D + Delta can hit <= 0.
-    # 2 -> 0 inhibitory (strong), 1 -> 0 excitatory (strong), neurons 1, 2 leak fast.
     conn = Connectivity(3, [1, 2], [0, 0], [30e-3, -30e-3], types=[0, 0, 1],
                         tau_m=[20e-3, 5e-3, 5e-3])
-    seen_invalid = False
+    L = conn.w / W_SCALE / conn.tau_m[conn.post]
+    seen = set()
     for s in range(40):
         out, rep = noise_prune(conn, 0.5, coupling="weights", homeostatic=True, seed=s,
                                margin=0.0, covariance="exact", spectral_report=False)
-        L = conn.w / W_SCALE / conn.tau_m[conn.post]
         kept = out.synapse_active
-        p = np.where(kept, conn.w / np.where(kept, out.w, 1.0), 1.0)
+        # p from the written-back coupling: L_out = L / p
+        L_out = out.w / W_SCALE / out.tau_m[out.post]
+        p = np.where(kept, L / np.where(kept, L_out, 1.0), 1.0)
         D_try = 1 / 20e-3 + np.sum(np.where(kept, L / p, 0.0) - L)
         if D_try <= 0:
-            seen_invalid = True
+            seen.add("invalid")
             assert rep.n_homeostatic_invalid == 1
             assert out.tau_m[0] == conn.tau_m[0]
         else:
+            seen.add("valid")
             assert rep.n_homeostatic_invalid == 0
             assert out.tau_m[0] == pytest.approx(1 / D_try)
-    assert seen_invalid
+    assert seen == {"invalid", "valid"}
 
 
 def test_w_max_clips_and_counts():
@@ -181,6 +201,26 @@ def test_lyapunov_coupling_runs_with_given_exponents():
     out, rep = noise_prune(conn, 0.5, node_exponents=lam, seed=0)
     assert rep.coupling == "lyapunov"
     assert 0 < rep.n_kept < rep.n_edges
+
+
+def test_lyap_level_fixes_the_lyapunov_matrix_level():
+    # the same network with node exponents 10x larger (the spread seen between
+    # input seeds of one network): with a given rho the keep probabilities
+    # change; with the Lyapunov-matrix level fixed they are the same, since
+    # only the pattern of Lambda is used (eps makes the pattern differ slightly)
+    conn = _small_net(seed=8)
+    lam = np.linspace(-5.0, -1.0, conn.N)
+    _, ref = noise_prune(conn, rho=0.05, node_exponents=lam, seed=0, spectral_report=False)
+    _, big = noise_prune(conn, rho=0.05, node_exponents=10 * lam, seed=0,
+                         spectral_report=False)
+    _, fixed = noise_prune(conn, rho=0.05, node_exponents=10 * lam, seed=0,
+                           lyap_level=ref.lyap_level, spectral_report=False)
+    assert big.lyap_level == pytest.approx(10 * ref.lyap_level, rel=1e-3)
+    assert fixed.lyap_level == pytest.approx(big.lyap_level)  # reported before rescaling
+    assert abs(big.p_mean - ref.p_mean) > 0.05
+    assert fixed.p_mean == pytest.approx(ref.p_mean, rel=1e-3)
+    with pytest.raises(ValueError, match="lyap_level"):
+        noise_prune(conn, rho=0.05, node_exponents=lam, lyap_level=0.0)
 
 
 def test_bad_input():
@@ -268,3 +308,42 @@ def test_same_seed_same_pruning_when_node_exponents_are_computed_inside():
     a, _ = noise_prune(conn, seed=11, **opts)
     b, _ = noise_prune(conn, seed=11, **opts)
     assert a == b
+
+
+def test_edge_gain_of_the_lyapunov_coupling_by_hand():
+    # L_ij = gain_ij * sign(w_ij) * Lambda_ij; Lambda by hand (harmonic mean of
+    # |lambda| + eps over the undirected neighbourhoods of i and j), C from
+    # scipy, p = min(1, rho * |L| * terms) with the given rho
+    conn = _small_net(seed=2)
+    N = conn.N
+    lam = np.linspace(-3.0, 1.0, N)  # per-node exponents (1/s)
+    eps = 1e-3
+    U = np.eye(N, dtype=bool)
+    U[conn.pre, conn.post] = U[conn.post, conn.pre] = True
+    Lam = np.array([1.0 / np.mean(1.0 / (np.abs(lam[U[i] | U[j]]) + eps))
+                    for i, j in zip(conn.pre, conn.post)])
+    gain = np.random.default_rng(0).uniform(1.0, 3.0, conn.n_synapses)
+    L = gain * np.sign(conn.w) * Lam
+    A = np.zeros((N, N))
+    np.add.at(A, (conn.post, conn.pre), L)
+    A -= np.diag(1.0 / conn.tau_m)
+    assert np.max(sla.eigvals(A).real) < 0  # stable: no stability factor involved
+    C = sla.solve_continuous_lyapunov(A, -np.eye(N))
+    i, j = conn.post, conn.pre
+    score = np.abs(L) * (C[i, i] + C[j, j] - 2 * np.sign(L) * C[i, j])
+    rho = 0.8 / np.median(score)
+    p = np.minimum(1.0, rho * score)
+    _, rep = noise_prune(conn, rho=rho, node_exponents=lam, edge_gain=gain, margin=0.0,
+                         covariance="exact", seed=0, spectral_report=False)
+    assert rep.scale == 1.0
+    assert rep.expected_kept == pytest.approx(p.sum(), rel=1e-9)
+    assert rep.p_min == pytest.approx(p.min(), rel=1e-9)
+    assert rep.n_p_one == int((p >= 1).sum())
+    # without the gain the same rho keeps fewer synapses (gain >= 1 raises every score)
+    _, rep1 = noise_prune(conn, rho=rho, node_exponents=lam, margin=0.0,
+                          covariance="exact", seed=0, spectral_report=False)
+    assert rep1.expected_kept < rep.expected_kept
+    with pytest.raises(ValueError, match="edge_gain"):
+        noise_prune(conn, rho=rho, coupling="weights", edge_gain=gain)
+    with pytest.raises(ValueError, match="edge_gain"):
+        noise_prune(conn, rho=rho, node_exponents=lam, edge_gain=gain[:3])

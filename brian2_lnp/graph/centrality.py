@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from ..random import as_generator
 from ..validation import check_choice, check_int
 
-__all__ = ["betweenness", "available_backends", "BACKENDS"]
+__all__ = ["betweenness", "available_backends", "resolve_backend", "BACKENDS"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ def available_backends():
     return [name for name, mod in order if _has(mod)]
 
 
-def _resolve_backend(backend, pivots):
+def resolve_backend(backend, pivots):
+    """The backend ``betweenness`` would use for ``backend`` ("auto" or a name) and ``pivots``."""
     check_choice("backend", backend, set(BACKENDS) | {"auto"})
     if backend != "auto":
         module = backend
@@ -212,7 +213,7 @@ def betweenness(conn, *, weighted=False, pivots=None, backend="auto", seed=None,
     """
     if pivots is not None:
         pivots = check_int("pivots", pivots, 1)
-    name = _resolve_backend(backend, pivots)
+    name = resolve_backend(backend, pivots)
     n, src, dst, length, neuron_index = _edge_list(conn, bool(weighted))
     out = np.full(conn.N, np.nan)
     if n == 0:

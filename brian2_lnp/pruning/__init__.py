@@ -9,11 +9,14 @@ IV :func:`optimize_timescales`; the iterative driver :func:`prune`; baselines
 :func:`activity_prune` and :func:`random_matching`.
 """
 from .baselines import ActivityPruneReport, activity_prune, random_er, random_matching
-from .centrality import centrality_prune
-from .delocalize import degree, delocalize, laplacian_ipr
+from .centrality import centrality_prune, dead_end_neurons
+from .delocalize import DEFAULT_MAX_SHARE, added_max_share, degree, delocalize, laplacian_ipr
 from .driver import (ABLATIONS, DEFAULT_DELOCALIZE_FRACTION, DEFAULT_DENSITY, DEFAULT_Q,
-                     STEP_NAMES, PruneResult, expected_sops_per_rate, prune)
-from .noise import COVARIANCE_KEYS, noise_prune
+                     STEP_NAMES, Carry, Checkpoint, CheckpointError, ConvergentSchedule,
+                     FixedSchedule, PruneResult, expected_sops_per_rate, prune, run_iteration)
+from .health import graph_health, lambda_max_stats
+from .noise import (COVARIANCE_KEYS, STEP1_KEYS, CovarianceOptions, LinearisationOptions,
+                    SurrogateOptions, noise_prune, step1_options)
 from .report import (CentralityPruneReport, DelocalizeReport, NoisePruneReport,
                      SpectralErrorReport, StepReport, to_jsonable)
 from .spectral import (DENSE_EIG_MAX, SAMPLERS, edge_scores, keep_probabilities, sample_keep,
@@ -25,14 +28,15 @@ from .timescales import (TimescaleReport, group_labels, lyapunov_objective,
 
 __all__ = [
     # Step I
-    "noise_prune", "COVARIANCE_KEYS",
+    "noise_prune", "COVARIANCE_KEYS", "STEP1_KEYS", "SurrogateOptions",
+    "LinearisationOptions", "CovarianceOptions", "step1_options",
     # spectral sparsification helpers behind Step I
     "solve_rho", "stationary_covariance", "keep_probabilities", "edge_scores", "sample_keep",
     "sparsify_linear", "slowest_eigenvalues", "spectral_error", "SAMPLERS", "DENSE_EIG_MAX",
     # Step II
-    "centrality_prune",
+    "centrality_prune", "dead_end_neurons",
     # Step III
-    "delocalize", "degree", "laplacian_ipr",
+    "delocalize", "degree", "laplacian_ipr", "added_max_share", "DEFAULT_MAX_SHARE",
     # Step IV
     "optimize_timescales", "TimescaleReport", "quantile_embedding", "wasserstein2_gamma",
     "lyapunov_objective", "group_labels", "surrogate_kwargs",
@@ -41,6 +45,10 @@ __all__ = [
     "SpectralErrorReport", "to_jsonable",
     # driver
     "prune", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per_rate",
+    "ConvergentSchedule", "FixedSchedule", "Carry", "Checkpoint", "CheckpointError",
+    "run_iteration",
+    # health report
+    "graph_health", "lambda_max_stats",
     "DEFAULT_DENSITY", "DEFAULT_Q", "DEFAULT_DELOCALIZE_FRACTION",
     # baselines
     "activity_prune", "ActivityPruneReport", "random_matching", "random_er",

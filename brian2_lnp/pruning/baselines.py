@@ -82,7 +82,7 @@ def activity_prune(conn, activity_fn, evaluate_fn, train_fn=None, *, fraction=0.
     tolerance : float in [0, 1]
         Stop when the score falls below ``tolerance * baseline`` (for losses,
         ``greater_is_better=False``: rises above ``baseline / tolerance``).
-        The issue text fixes 0.9 (the paper's wording, "below 10% of the
+        Default 0.9 (the paper's wording, "below 10% of the
         original", is ambiguous; see docs/lnp_driver.md).
     greater_is_better : bool
         True for accuracy-like scores, False for losses (RMSE, NRMSE).

@@ -41,12 +41,29 @@ from ..random import as_generator
 from ..validation import check_int, check_range
 from .report import DelocalizeReport
 
-__all__ = ["delocalize", "degree", "laplacian_ipr"]
+__all__ = ["delocalize", "degree", "laplacian_ipr", "added_max_share",
+           "DEFAULT_MAX_SHARE"]
 
 logger = logging.getLogger(__name__)
 
 #: default number of new edges, as a fraction of the effective synapses (our choice)
 DEFAULT_FRACTION = 0.02
+
+
+#: spread limit of the driver's Step III (our choice): no neuron touches more
+#: than 5 % of the synapses Step III adds over a run
+DEFAULT_MAX_SHARE = 0.05
+
+
+def added_max_share(touches):
+    """Largest fraction of the added synapses that touch one neuron.
+
+    ``touches[i]`` counts the added synapses with neuron i as pre or post, so
+    ``touches.sum() / 2`` synapses were added (no self-loops). NaN when none was.
+    """
+    touches = np.asarray(touches)
+    total = touches.sum() / 2
+    return float(touches.max() / total) if total > 0 else float("nan")
 
 
 def degree(conn):
@@ -120,7 +137,8 @@ def _candidates(rows, B, forbid_codes, N, nidx):
     return cu[first][ok], cv[first][ok]
 
 
-def delocalize(conn, M=None, *, fraction=None, original=None, seed=None, ipr_max_n=500):
+def delocalize(conn, M=None, *, fraction=None, original=None, seed=None, ipr_max_n=500,
+               max_share=None, prior=None):
     """Add M synapses that maximise the degree variance (LNP Step III).
 
     Parameters
@@ -143,6 +161,17 @@ def delocalize(conn, M=None, *, fraction=None, original=None, seed=None, ipr_max
         number of active neurons is at most this; NaN in the report otherwise.
         Default 500: at n = 1000 one eigh took 17 s on the loaded test machine,
         while the edge selection itself takes 0.1 s.
+    max_share : float in (0, 1], optional
+        Spread limit (no hubs): no neuron may touch (as pre or post) more than
+        ``cap = max(1, floor(max_share * T))`` of the synapses added so far,
+        where ``T`` is the number of earlier additions (``prior``) plus ``M``.
+        None: no limit (the pure greedy, which puts every new synapse on the
+        highest-degree neuron).
+    prior : array of int (conn.N,), optional
+        Number of synapses added by earlier calls that touch each neuron (a
+        run's running total; each added synapse counts once at its pre and
+        once at its post neuron, so ``prior.sum() / 2`` synapses were added
+        before). Used only with ``max_share``.
 
     Returns
     -------
@@ -177,6 +206,14 @@ def delocalize(conn, M=None, *, fraction=None, original=None, seed=None, ipr_max
         raise ValueError("conn: the network has no active neuron (fully pruned)")
     if original is not None and original.N != conn.N:
         raise ValueError(f"original: must have the same N as conn ({conn.N}), got {original.N}")
+    if max_share is not None:
+        max_share = check_range("max_share", max_share, 0.0, 1.0, low_inclusive=False)
+    if prior is None:
+        prior = np.zeros(conn.N, dtype=np.int64)
+    else:
+        prior = np.asarray(prior, dtype=np.int64).ravel()
+        if prior.shape != (conn.N,) or (prior < 0).any():
+            raise ValueError(f"prior: must be {conn.N} non-negative counts (one per neuron)")
     rng = as_generator(seed)
     N = conn.N
     sub, nidx, _ = conn.compacted()
@@ -198,6 +235,10 @@ def delocalize(conn, M=None, *, fraction=None, original=None, seed=None, ipr_max
 
     added_u, added_v = [], []
     n_cand = 0
+    # spread limit: touches per neuron over the run (prior + this call) <= cap
+    touches = prior[nidx].copy()
+    cap = (np.inf if max_share is None
+           else max(1, int(np.floor(max_share * (prior.sum() // 2 + M)))))
     if M > 0 and sub.n_synapses == 0:
         logger.warning("delocalize: no effective synapse, so no 2-hop neighbourhood; "
                        "nothing added")
@@ -214,6 +255,7 @@ def delocalize(conn, M=None, *, fraction=None, original=None, seed=None, ipr_max
             n_cand = cu.size
             tie = rng.random(cu.size) * 0.5  # < 1: never overrides an integer score gap
             score = deg[cu] + deg[cv] + tie
+            score[(touches[cu] >= cap) | (touches[cv] >= cap)] = -np.inf
             # candidate indices touching each node, for O(degree) score updates
             touch_node = np.concatenate([cu, cv])
             touch_cand = np.concatenate([np.arange(cu.size), np.arange(cu.size)])
@@ -236,8 +278,12 @@ def delocalize(conn, M=None, *, fraction=None, original=None, seed=None, ipr_max
                 score[k] = -np.inf
                 for node in (u, v):
                     deg[node] += 1
+                    touches[node] += 1
                     idx = touch_cand[starts[node]:starts[node + 1]]
-                    score[idx] += 1.0  # -inf stays -inf
+                    if touches[node] >= cap:
+                        score[idx] = -np.inf  # this neuron has its share
+                    else:
+                        score[idx] += 1.0  # -inf stays -inf
             if need_more:
                 if T >= n:
                     break  # every node already in H: candidates are exhausted
@@ -252,11 +298,16 @@ def delocalize(conn, M=None, *, fraction=None, original=None, seed=None, ipr_max
     out = conn.add_synapses(au, av, w_new) if au.size else conn.copy()
     var_after = float(np.var(degree(out)[nidx]))
     ipr_after = laplacian_ipr(out) if do_ipr else float("nan")
+    this_call = np.bincount(np.concatenate([au, av]), minlength=N)
+    run_total = prior + this_call
     report = DelocalizeReport(
         step="delocalize", M_requested=int(M), n_added=int(au.size), n_candidates=int(n_cand),
         added_pre=au.tolist(), added_post=av.tolist(), degree_var_before=var_before,
         degree_var_after=var_after, ipr_before=ipr_before, ipr_after=ipr_after,
         mean_new_abs_w=float(np.abs(w_new).mean()) if w_new.size else float("nan"),
+        max_share=max_share, cap=None if max_share is None else int(cap),
+        max_touches=int(this_call.max()) if au.size else 0,
+        run_max_share=added_max_share(run_total),
         wall_time=time.perf_counter() - t0)
     logger.info("delocalize: added %d edges; degree variance %.3g -> %.3g",
                 au.size, var_before, var_after)

@@ -118,12 +118,23 @@ class NoisePruneReport(StepReport):
     coupling, covariance_method : str
     scale : float
         Stabilising factor the linearisation applied to L (1.0 if none).
+    abscissa : float
+        Spectral abscissa of the (stabilised) linearisation before pruning (1/s).
+    abscissa_after : float
+        Spectral abscissa of the pruned system ``-D~ + L~`` (with the stability
+        factor ``scale``, i.e. the system Step I pruned) (1/s); negative = stable.
+    abscissa_model : float
+        The same in model units, without the stability factor (equal to
+        ``abscissa_after`` when ``scale == 1``).
     homeostatic : bool
     n_homeostatic_invalid : int
-        Neurons whose compensated leak ``D~_ii`` was <= 0; their tau_m was left
-        unchanged (see docs/pruning.md).
+        Neurons whose compensated leak ``D~_ii`` would be <= 0; they keep their
+        leak and tau_m (see docs/pruning.md).
     delta_mean, delta_std : float
         Statistics of the homeostatic perturbation Delta_i (1/s) (NaN if off).
+    lyap_level : float or None
+        Mean of the Lyapunov matrix over the effective synapses before any
+        ``lyap_level`` rescaling (1/s); None for the "weights" coupling.
     spectral : SpectralErrorReport or None
     """
 
@@ -143,10 +154,14 @@ class NoisePruneReport(StepReport):
     coupling: str = ""
     covariance_method: str = ""
     scale: float = 1.0
+    abscissa: float = float("nan")
+    abscissa_after: float = float("nan")
+    abscissa_model: float = float("nan")
     homeostatic: bool = False
     n_homeostatic_invalid: int = 0
     delta_mean: float = float("nan")
     delta_std: float = float("nan")
+    lyap_level: Optional[float] = None
     spectral: Optional[SpectralErrorReport] = None
 
 
@@ -163,6 +178,11 @@ class CentralityPruneReport(StepReport):
         Number of pivot sources (None = exact).
     q, threshold : float or None
         The rule used: lowest-q fraction, or centrality strictly below threshold.
+    quantile : float or None
+        The quantile the threshold was calibrated from (None: not calibrated).
+    n_dead_ends : int
+        Neurons pruned (included in ``n_pruned`` and ``pruned``) because they
+        were left without effective input or output (``dead_ends=True``).
     cutoff : float
         The centrality value at the boundary of the pruned set.
     n_active_before, n_pruned : int
@@ -178,6 +198,8 @@ class CentralityPruneReport(StepReport):
     pivots: Optional[int] = None
     q: Optional[float] = None
     threshold: Optional[float] = None
+    quantile: Optional[float] = None
+    n_dead_ends: int = 0
     cutoff: float = float("nan")
     n_active_before: int = 0
     n_pruned: int = 0
@@ -209,6 +231,15 @@ class DelocalizeReport(StepReport):
         (symmetrised, unweighted) graph Laplacian; NaN when skipped (large N).
     mean_new_abs_w : float
         Mean |w| of the added synapses (volt).
+    max_share : float or None
+        The spread limit asked for (None: none).
+    cap : int or None
+        Most added synapses one neuron may touch over the run after this call.
+    max_touches : int
+        Most synapses added by this call that touch one neuron.
+    run_max_share : float
+        Largest share of all synapses added so far (``prior`` + this call)
+        that touch one neuron (NaN when none was added).
     """
 
     M_requested: int = 0
@@ -221,3 +252,7 @@ class DelocalizeReport(StepReport):
     ipr_before: float = float("nan")
     ipr_after: float = float("nan")
     mean_new_abs_w: float = float("nan")
+    max_share: Optional[float] = None
+    cap: Optional[int] = None
+    max_touches: int = 0
+    run_max_share: float = float("nan")
