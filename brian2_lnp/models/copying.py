@@ -138,7 +138,7 @@ def copy_neuron_state(old, new, index, t_now, skip=(), given=None):
                 or new.variables[name].read_only):
             continue
         if name in given:
-            new.variables[name].set_value(np.asarray(given[name])[index])
+            _set_neuron_values(new.variables[name], np.asarray(given[name])[index])
             continue
         values = _read(var)
         if values is None:
@@ -150,9 +150,17 @@ def copy_neuron_state(old, new, index, t_now, skip=(), given=None):
         values = values.copy()
         if name in ("lastspike", "lastupdate"):
             values = values - t_now
-        new.variables[name].set_value(values[index])
+        _set_neuron_values(new.variables[name], values[index])
     if missing:
         raise UnreadableState(old.name, missing)
+
+
+def _set_neuron_values(var, values):
+    """Write one value when all are equal (brian2genn refuses arrays for ``lastspike``)."""
+    if values.size and np.all(values == values.flat[0]):
+        var.set_value(values.flat[0])
+    else:
+        var.set_value(values)
 
 
 def copy_synapses(b2, S, source, target, suffix, drop=()):

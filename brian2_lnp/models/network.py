@@ -13,7 +13,7 @@ own:
 * the STDP parameter table: :mod:`brian2_lnp.models.stdp`;
 * input channels and their spike trains: :mod:`brian2_lnp.models.inputs`;
 * here: building, running (with timings), spikes and SOPs, freezing, and
-  :meth:`SpikingNetwork.compact`.
+  :meth:`SpikingNetwork.compact` (the binding's ``rebuild`` without masks).
 
 Everything stays inside the feature subset of Brian2GeNN (checked against
 brian2genn 1.7's device): see :mod:`brian2_lnp.models.equations`; homogeneous
@@ -122,6 +122,10 @@ class SpikingNetwork:
     network : brian2.Network
     binding : Brian2Binding
         The write-back mechanism over ``neurons`` and ``synapses``.
+    masked : bool
+        True when the objects carry the mask variables ``neuron_active`` and
+        ``synapse_active`` (built from a spec); False for a :meth:`compact`
+        model, which holds only active neurons and effective synapses.
     spec : NetworkSpec
     w_max : float
         Upper bound (volt) where STDP clips plastic weights.
