@@ -199,18 +199,32 @@ def copy_synapses(b2, S, source, target, suffix, drop=()):
                        multisynaptic_index=S.multisynaptic_index, name=S.name + suffix + "*")
 
 
+def _new_synapse_values(var, target, given, old_local, shift):
+    """Values for ``target`` (new synapses): given, or read from ``var`` at ``old_local``
+    (minus ``shift``), new synapses (-1) keeping the target's values; None if unreadable."""
+    if given is not None:
+        return np.asarray(given, dtype=float)
+    old = _read(var)
+    if old is None:
+        return None
+    new = _read(target)
+    new = np.zeros(old_local.size) if new is None else np.array(new, copy=True)
+    is_old = old_local >= 0
+    new[is_old] = old[old_local[is_old]] - shift
+    return new
+
+
 def copy_synapse_state(S, newS, old_local, t_now, given=None, skip=()):
     """Copy per-synapse state of ``S`` into ``newS`` (connected, same order).
 
     ``old_local``: index inside ``S`` of each new synapse (-1 for synapses
     that are new, which keep their defaults). ``given``: {name: values per
-    kept synapse, in the new order} used instead of reading. Raises :class:`UnreadableState` naming
-    the variables that could not be read.
+    kept synapse, in the new order} used instead of reading. Raises
+    :class:`UnreadableState` naming the variables that could not be read.
     """
     from brian2.core.variables import ArrayVariable
 
     given = given or {}
-    is_old = old_local >= 0
     missing = []
     n_new = old_local.size
     for name, var in S.variables.items():
@@ -218,19 +232,11 @@ def copy_synapse_state(S, newS, old_local, t_now, given=None, skip=()):
                 or var.read_only or name not in newS.variables or newS.variables[name].read_only
                 or S.variables.indices[name] != "_idx" or var.scalar):
             continue
-        if name in given:
-            new = np.asarray(given[name], dtype=float)
-        else:
-            old = _read(var)
-            if old is None:
-                missing.append(name)
-                continue
-            if name in ("lastupdate",):
-                old = old - t_now
-            new = _read(newS.variables[name])
-            new = np.zeros(n_new) if new is None else np.array(new, copy=True)
-            new[is_old] = old[old_local[is_old]]
-        if n_new:
+        new = _new_synapse_values(var, newS.variables[name], given.get(name), old_local,
+                                  t_now if name == "lastupdate" else 0.0)
+        if new is None:
+            missing.append(name)
+        elif n_new:
             # an explicit slice: standalone devices record an index array with the values
             getattr(newS, name + "_")[0:n_new] = new
     for pw in pathways(S):  # heterogeneous delays live on the pathways
@@ -238,17 +244,10 @@ def copy_synapse_state(S, newS, old_local, t_now, given=None, skip=()):
         if not var.scalar:
             key = f"{pw.objname}.delay"
             target = getattr(newS, pw.objname).variables["delay"]
-            if key in given:
-                new = np.asarray(given[key], dtype=float)
-            else:
-                old = _read(var)
-                if old is None:
-                    missing.append(key)
-                    continue
-                new = _read(target)
-                new = np.zeros(n_new) if new is None else np.array(new, copy=True)
-                new[is_old] = old[old_local[is_old]]
-            if np.any(new):  # zero is a new Synapses' delay (and GeNN refuses writing it)
+            new = _new_synapse_values(var, target, given.get(key), old_local, 0.0)
+            if new is None:
+                missing.append(key)
+            elif np.any(new):  # zero is a new Synapses' delay (and GeNN refuses writing it)
                 target.set_value(new)
     if missing:
         raise UnreadableState(S.name, missing)
