@@ -16,7 +16,10 @@ configurations, each in its own process:
   (benchmarks/plain_brian2_hrsnn.py: same equations without masks, same
   arrays, input synapses only onto surviving neurons);
 * ``plain`` (only with ``--impls ... plain``): the unpruned network in plain
-  Brian2 (the plugin's overhead when nothing is pruned).
+  Brian2 (the plugin's overhead when nothing is pruned);
+* ``plain_pruned_beside`` (only with ``--impls``): as ``plain_pruned``, but the
+  unpruned plugin objects are also built (not run) in the same process, as
+  they are for ``compact`` (a control for what merely having them costs).
 
 The pruning is random, not LNP: what is measured is what a smaller network
 costs, whatever removed the neurons.
@@ -26,7 +29,9 @@ compiled the Cython code, one process per run; cpp_standalone: the simulation
 loop time measured inside the compiled program (``device._last_run_time``),
 each program compiled once and re-run. The configurations are alternated
 (plugin, compact, plain_pruned, plugin, ...) so all see the same machine
-load; the median of ``--repeats`` runs is reported, with the load average.
+load; the median of ``--repeats`` runs is reported, with the load average
+(and, in "(min)", the ratio of the fastest runs: on a shared machine load
+only adds time, so minima are the other honest summary).
 
 Printed per (N, device), side by side: the unpruned time, the compacted time,
 the plain-Brian2 time of the surviving network, compact / plain_pruned, the
@@ -58,7 +63,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WARMUP = 0.01  # second of biological time run first on runtime (Cython compilation)
-PRUNED = ("compact", "plain_pruned")
+PRUNED = ("compact", "plain_pruned", "plain_pruned_beside")
 
 
 def random_pruning(conn, keep_neurons, keep_synapses, seed):
@@ -128,7 +133,12 @@ def worker(impl, device, N, duration, seed, directory, keep, keep_synapses, prun
         big.apply(pruned)
         net = big.compact()
         network, mon, sim_spec = net.network, net.monitors["spikes"], net.spec
-    elif impl == "plain_pruned":
+    elif impl in ("plain_pruned", "plain_pruned_beside"):
+        if impl == "plain_pruned_beside":
+            # control: the unpruned plugin objects exist in the same program (as for
+            # compact(), which builds them first) but are not run
+            beside = SpikingNetwork(spec, input_rate=0)
+            beside.set_input(trains.indices, trains.times)
         sim_spec = surviving_spec(spec, pruned)
         network, mon = build_plain(sim_spec, trains.indices, trains.times)
     else:
@@ -236,7 +246,8 @@ def main():
     ap.add_argument("--N", type=int, nargs="+", default=[1000, 2000, 4000])
     ap.add_argument("--devices", nargs="+", default=["runtime", "cpp_standalone"])
     ap.add_argument("--impls", nargs="+", default=["plugin", "compact", "plain_pruned"],
-                    choices=["plugin", "compact", "plain_pruned", "plain"])
+                    choices=["plugin", "compact", "plain_pruned", "plain",
+                             "plain_pruned_beside"])
     ap.add_argument("--duration", type=float, default=1.0, help="biological time, second")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=float, default=0.6, help="fraction of neurons kept")
@@ -257,7 +268,7 @@ def main():
                                 args.prune_seed)))
         return
     sys.path.insert(0, ROOT)
-    from brian2_lnp.metrics.cost import predict_cost
+    from brian2_lnp.metrics.cost import FEATURES, predict_cost
 
     print(f"# HRSNN seed {args.seed}, {args.duration:g} s biological time, dt 0.1 ms, "
           f"{os.cpu_count()} CPU(s); random pruning: {args.keep:g} of the neurons, then "
@@ -273,11 +284,12 @@ def main():
                 f"{k} {v['sim_median']:.3f} s" for k, v in measured[N].items())
                   + f"; load {measured[N][args.impls[0]]['load']}", flush=True)
         rows = [r for N in args.N for r in measured[N].values()]
-        coef = fit(rows, device, note=f"HRSNN, {os.cpu_count()} CPU(s)")
-        out["coefficients"][device] = coef.to_dict()
+        coef = (fit(rows, device, note=f"HRSNN, {os.cpu_count()} CPU(s)")
+                if len(rows) >= len(FEATURES) else None)
+        out["coefficients"][device] = coef.to_dict() if coef is not None else None
         print(f"\n## {device}")
         print(f"{'N':>6} {'unpruned s':>10} {'compact s':>10} {'plain s':>8} {'cmp/plain':>9} "
-              f"{'neurons':>8} {'SOPs':>6} {'predicted':>9} {'same':>5} {'load':>10}")
+              f"{'(min)':>6} {'neurons':>8} {'SOPs':>6} {'predicted':>9} {'same':>5} {'load':>10}")
         for N in args.N:
             m = measured[N]
             if not all(k in m for k in ("plugin", "compact", "plain_pruned")):
@@ -289,9 +301,12 @@ def main():
                     if len(rest) >= 4 else float("nan"))
             print(f"{N:>6} {u['sim_median']:10.3f} {c['sim_median']:10.3f} "
                   f"{p['sim_median']:8.3f} {c['sim_median'] / p['sim_median']:9.3f} "
+                  f"{min(c['sims']) / min(p['sims']):6.3f} "
                   f"{c['n_neurons'] / u['n_neurons']:8.3f} {c['sops'] / u['sops']:6.3f} "
                   f"{pred:9.3f} {'yes' if c['spikes'] == p['spikes'] else 'NO':>5} "
                   f"{'%.1f-%.1f' % tuple(c['load']):>10}", flush=True)
+        if coef is None:
+            continue
         print(f"cost model ({device}, fitted on {coef.n_points} measurements, rms relative "
               f"error {coef.residual:.3f}): per_second {coef.per_second:.4g} s, per_neuron "
               f"{coef.per_neuron:.4g} s, per_event {coef.per_event:.4g} s, per_input_event "
