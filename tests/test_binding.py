@@ -322,6 +322,62 @@ def test_rebuild_keeps_subgroups_delays_and_state():
     assert Se2.pre.code == Se.pre.code and r.groups[P.name].events["spike"] == "v > theta"
 
 
+def test_rebuild_can_drop_mask_variables_and_take_given_state():
+    # a user model with its own 0/1 masks: gating the threshold and the synaptic input
+    def make():
+        P = NeuronGroup(40, """dv/dt = (ge - v) / (10*ms) : volt (unless refractory)
+                               dge/dt = -ge / (5*ms) : volt
+                               on : 1 (constant)""",
+                        threshold="v > 10*mV and on > 0.5", reset="v = 0*mV",
+                        refractory=2 * ms, method="exact", name="masked")
+        S = Synapses(P, P, "w : volt\nlive : 1 (constant)", on_pre="ge_post += live * on_post * w",
+                     name="masked_syn")
+        rng = np.random.default_rng(3)
+        S.connect(i=rng.integers(0, 40, 300), j=rng.integers(0, 40, 300))
+        S.w = "3*mV * rand()"
+        P.on, S.live = 1, 1
+        return P, S
+
+    brian2.seed(2)
+    P, S = make()
+    b = bind(P, S, weight="w", tau_m=10 * ms, neuron_active="on", synapse_active="live",
+             types=np.zeros(40, dtype=int))
+    c = b.export()
+    c.neuron_active[[1, 5, 9]] = False
+    c.synapse_active[::4] = False
+    b.apply(c)
+    r = b.rebuild(c, drop_masks=True)
+    newP, newS = r.neurons[0], r.synapses[0]
+    assert "on" not in newP.variables and "live" not in newS.variables
+    assert newP.events["spike"] == "v > 10*mV and 1 > 0.5"
+    assert newS.pre.code.strip() == "ge_post += 1 * 1 * w"
+    assert r.binding.neuron_active_var is None and r.binding.export() == c.compacted()[0]
+    # the same input trains onto the surviving neurons (old and new numbering)
+    rng = np.random.default_rng(8)
+    cells = rng.choice(40 * 1000, 1500, replace=False)  # (channel, 0.1 ms step) pairs
+    keep = r.neuron_index
+
+    def drive(target, j):
+        G = SpikeGeneratorGroup(40, cells % 40, (cells // 40) * 0.1 * ms)
+        D = Synapses(G, target, on_pre="ge_post += 6*mV")
+        D.connect(i=keep, j=j)
+        return G, D
+
+    i1, t1 = _run([P, S, *drive(P, keep)])
+    i2, t2 = _run([newP, newS, *drive(newP, np.arange(keep.size))])
+    assert i2.size > 20  # the comparison is not vacuous
+    # the masked model's pruned neurons never spike: both hold the same spikes
+    assert np.array_equal(keep[i2], i1) and np.array_equal(t1, t2)
+    # given values replace what is read; wrong shapes and keys are named
+    given = {"neurons": {"v": np.full(40, 2e-3)}}
+    r2 = b.rebuild(c, values=given)
+    assert np.all(r2.neurons[0].v_[:] == 2e-3)
+    with pytest.raises(BindingError, match=r"values\['neurons'\]\['v'\]: one value per bound"):
+        b.rebuild(c, values={"neurons": {"v": np.zeros(3)}})
+    with pytest.raises(BindingError, match="values: keys"):
+        b.rebuild(c, values={"neuron": {}})
+
+
 def test_rebuild_refuses_unsupported_features():
     P, Ce, Ci, *_ = cuba(with_input=False)
     P.run_regularly("v = v", dt=1 * ms, name="regular")

@@ -252,6 +252,41 @@ def test_compact_gives_same_spikes_as_masked_network():
     assert small.sops() == net.sops()
 
 
+def test_compacted_network_has_no_masks_and_inputs_only_onto_survivors():
+    net = build_model("hrsnn_small", seed=4, input_rate=200)
+    target = net.export()
+    target.neuron_active[::4] = False
+    target.synapse_active[::5] = False
+    net.apply(target)
+    small = net.compact()
+    # made by the binding's rebuild, without the mask variables or any use of them
+    assert "neuron_active" not in small.neurons.variables
+    assert "synapse_active" not in small.synapses.variables
+    assert "active" not in small.neurons.events["spike"]
+    for pw in (small.synapses.pre, small.synapses.post, small.inputs.synapses.pre):
+        assert "active" not in pw.code
+    assert small.binding.neuron_active_var is None and small.binding.synapse_active_var is None
+    kept_inputs = target.neuron_active[net.spec.input_post]
+    assert len(small.inputs.synapses) == kept_inputs.sum() < len(net.inputs.synapses)
+    assert np.array_equal(small.neuron_index[np.asarray(small.inputs.synapses.j[:])],
+                          net.spec.input_post[kept_inputs])
+    # a compacted model written back again silences with w = 0 (no mask left)
+    c = small.export()
+    c.synapse_active[:3] = False
+    small.apply(c)
+    assert np.all(np.asarray(small.synapses.w_[:3]) == 0) and small.export() == c
+
+
+def test_compact_refuses_options_that_change_the_equations():
+    net = build_model("hrsnn_small", seed=4, input_rate=200)
+    with pytest.raises(ValueError, match="plasticity=False.*small.spec"):
+        net.compact(plasticity=False)
+    with pytest.raises(TypeError, match="unknown option 'colour'"):
+        net.compact(colour="red")
+    small = net.compact(plasticity=True, record_spikes=False, input_rate=50)
+    assert "spikes" not in small.monitors and small.input_rate == 50
+
+
 def test_sops_from_monitor_counts():
     net = build_model("hrsnn_small", seed=2, input_rate=200)
     c = net.export()

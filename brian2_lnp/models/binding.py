@@ -35,8 +35,8 @@ import warnings
 import numpy as np
 
 from ..graph import EXCITATORY, INHIBITORY, Connectivity
-from .copying import (UnsupportedFeature, copy_neuron_group, copy_neuron_state,
-                      copy_synapses, copy_synapse_state, pathways)
+from .copying import (UnreadableState, UnsupportedFeature, copy_neuron_group,
+                      copy_neuron_state, copy_synapse_state, copy_synapses, pathways)
 from .devices import current_device_name, is_standalone
 
 __all__ = ["bind", "Brian2Binding", "RebuildResult", "BindingError", "ApplyError"]
@@ -146,7 +146,7 @@ class Brian2Binding:
 
     def __init__(self, neurons, synapses, weight, tau_m, *, sign=None, types=None,
                  neuron_active=None, synapse_active=None, on_fixed_tau_m="error",
-                 w_max=None, written=None):
+                 w_max=None, written=None, written_counts=None):
         import brian2 as b2
 
         self._device = b2.get_device()
@@ -177,10 +177,15 @@ class Brian2Binding:
         if written is not None:
             if not isinstance(written, Connectivity) or written.N != self.N:
                 raise BindingError(f"written: expected a Connectivity with N={self.N}")
-            if len(self.synapses) != 1 and written.n_synapses:
-                raise BindingError("written: only supported for a single Synapses object")
-            self._obj = np.zeros(written.n_synapses, dtype=np.int64)
-            self._local = np.arange(written.n_synapses, dtype=np.int64)
+            counts = ([written.n_synapses] if written_counts is None
+                      else [int(c) for c in written_counts])
+            if len(counts) != len(self.synapses) or sum(counts) != written.n_synapses:
+                raise BindingError("written_counts: one count per Synapses object, summing to "
+                                   f"written.n_synapses={written.n_synapses}; got {counts}")
+            # connected object by object, each in the order of ``written``
+            self._obj = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+            self._local = np.concatenate([np.arange(c, dtype=np.int64) for c in counts]
+                                         or [np.zeros(0, np.int64)])
             self._pre, self._post = written.pre.copy(), written.post.copy()
             self._record = written.copy()
         else:
@@ -363,7 +368,8 @@ class Brian2Binding:
                 "is not pruned: leave those Synapses out)")
         return glob
 
-    def _read_structure(self):
+    def _structure_from_objects(self):
+        """(object, local index, global pre, global post) of every synapse, read from Brian2."""
         obj, local, pre, post = [], [], [], []
         for k, S in enumerate(self.synapses):
             i = np.asarray(S.i[:], dtype=np.int64)
@@ -372,9 +378,11 @@ class Brian2Binding:
             local.append(np.arange(i.size, dtype=np.int64))
             pre.append(self._src[k][i])
             post.append(self._tgt[k][j])
-        cat = lambda x, dt: np.concatenate(x).astype(dt) if x else np.zeros(0, dt)  # noqa: E731
-        self._obj, self._local = cat(obj, np.int64), cat(local, np.int64)
-        self._pre, self._post = cat(pre, np.int64), cat(post, np.int64)
+        cat = lambda x: np.concatenate(x).astype(np.int64) if x else np.zeros(0, np.int64)  # noqa: E731
+        return cat(obj), cat(local), cat(pre), cat(post)
+
+    def _read_structure(self):
+        self._obj, self._local, self._pre, self._post = self._structure_from_objects()
 
     @property
     def n_synapses(self):
@@ -737,7 +745,8 @@ class Brian2Binding:
         self._record = conn.copy()
 
     # ------------------------------------------------------------------ rebuilding
-    def rebuild(self, conn=None, network=None, name_suffix="_pruned"):
+    def rebuild(self, conn=None, network=None, name_suffix="_pruned", *, drop_masks=False,
+                values=None):
         """New Brian2 objects holding only the surviving neurons and synapses.
 
         Each bound NeuronGroup and Synapses is re-created with the same
@@ -749,6 +758,11 @@ class Brian2Binding:
         shifted by the current time so refractoriness and event-driven traces
         carry over; spikes in flight in delay queues are not carried over.
 
+        On a standalone device, rebuild works before the run (both the old
+        and the new objects then go into the one program; run only the new
+        ones): Brian2 cannot read most values back there, so every state
+        variable it cannot read must be given in ``values``.
+
         Parameters
         ----------
         conn : Connectivity, optional
@@ -759,6 +773,20 @@ class Brian2Binding:
             ...) are listed in ``result.others`` so they can be re-created.
         name_suffix : str
             Appended to the old names (Brian2 adds a number when needed).
+        drop_masks : bool
+            Remove the bound mask variables (``neuron_active=``,
+            ``synapse_active=``) from the new objects: everything kept is
+            active, so their declarations go and every use becomes the
+            constant 1, which Brian2's code generation folds away. The new
+            objects then compute what the surviving network written without
+            masks computes; the new binding silences by ``w = 0``.
+        values : dict, optional
+            ``{"neurons": {name: one value per bound neuron}, "synapses":
+            {name: one value per synapse of conn}}`` (SI units; per-synapse
+            delays of a pathway as ``"pre.delay"``): state to
+            write into the kept neurons / synapses instead of reading it from
+            the old objects (e.g. to start from rest). Required on a
+            standalone device for what it cannot read.
 
         Returns
         -------
@@ -766,19 +794,28 @@ class Brian2Binding:
         """
         import brian2 as b2
 
-        if is_standalone(self._device):
+        if is_standalone(self._device) and values_readable(self._device):
             raise RuntimeError(
-                f"rebuild: works on the runtime device; on {self.device_name} the program runs "
-                "once. export() the Connectivity after the run, then build the pruned network "
-                "in a new session (device.reinit()), or prune and rebuild on the runtime device "
-                "before building the standalone program")
+                f"rebuild: the {self.device_name} device already ran and runs once. export() "
+                "the Connectivity, then build the pruned network in a new session "
+                "(device.reinit()), or rebuild before the run")
         conn = self.export() if conn is None else conn
+        values = values or {}
+        unknown = set(values) - {"neurons", "synapses"}
+        if unknown:
+            raise BindingError(f"values: keys must be 'neurons' and 'synapses', got "
+                               f"{sorted(unknown)}")
         try:
-            return self._rebuild(b2, conn, network, name_suffix)
+            return self._rebuild(b2, conn, network, name_suffix, bool(drop_masks), values)
         except UnsupportedFeature as exc:
             raise BindingError(str(exc)) from None
+        except UnreadableState as exc:
+            raise BindingError(
+                f"values: on the {self.device_name} device before the run Brian2 cannot read "
+                f"{exc.names} of '{exc.owner}'; give them in values= (or rebuild on the "
+                "runtime device)") from None
 
-    def _rebuild(self, b2, conn, network, name_suffix):
+    def _rebuild(self, b2, conn, network, name_suffix, drop_masks, values):
         new_obj = self.check(conn)
         obj = np.concatenate([self._obj, new_obj])
         keep_n = conn.neuron_active.copy()
@@ -792,6 +829,19 @@ class Brian2Binding:
                 raise BindingError(f"rebuild: NeuronGroup '{Gname}' is bound only in part; bind "
                                    "all of its neurons to rebuild it")
         t_now = float(self._device_time(b2))
+        n_drop = (self.neuron_active_var,) if drop_masks and self.neuron_active_var else ()
+        s_drop = tuple(v for v in (self.neuron_active_var, self.synapse_active_var)
+                       if drop_masks and v)
+        given_n = {k: np.asarray(v) for k, v in values.get("neurons", {}).items()}
+        given_s = {k: np.asarray(v) for k, v in values.get("synapses", {}).items()}
+        for k, v in given_n.items():
+            if v.shape != (self.N,):
+                raise BindingError(f"values['neurons'][{k!r}]: one value per bound neuron "
+                                   f"({self.N}), got shape {v.shape}")
+        for k, v in given_s.items():
+            if v.shape != (conn.n_synapses,):  # "pre.delay": delays of a pathway
+                raise BindingError(f"values['synapses'][{k!r}]: one value per synapse of conn "
+                                   f"({conn.n_synapses}), got shape {v.shape}")
         # old global index of every neuron of every underlying group
         new_groups, local_map = {}, {}
         for Gname, (G, _) in groups.items():
@@ -803,13 +853,14 @@ class Brian2Binding:
             if not kept.size:
                 raise BindingError(f"rebuild: every neuron of NeuronGroup '{Gname}' is pruned; "
                                    "Brian2 cannot make an empty NeuronGroup")
-            newG = copy_neuron_group(b2, G, kept, t_now, name_suffix)
+            newG = copy_neuron_group(b2, G, kept, t_now, name_suffix, drop=n_drop)
             m = np.full(len(G), -1, dtype=np.int64)
             m[kept] = np.arange(kept.size)
             new_groups[Gname], local_map[Gname] = newG, m
-            copy_neuron_state(G, newG, kept, t_now)
+            copy_neuron_state(G, newG, kept, t_now, skip=n_drop + (self._tau_var or "",),
+                              given={k: v[gl] for k, v in given_n.items()})
         new_entries = [self._sub(new_groups, local_map, g) for g in self.neurons]
-        new_syn, kept_objs, synapse_index = [], [], []
+        new_syn, kept_objs, synapse_index, counts = [], [], [], []
         old_local_all = np.concatenate([self._local, np.full(obj.size - self._local.size, -1,
                                                              dtype=np.int64)])
         for k, S in enumerate(self.synapses):
@@ -818,13 +869,16 @@ class Brian2Binding:
             tgt, tgt0 = self._new_endpoint(S.target, new_groups, local_map)
             if src is None or tgt is None:
                 continue  # no neuron left on one side: nothing of S survives
-            newS = copy_synapses(b2, S, src, tgt, name_suffix)
+            newS = copy_synapses(b2, S, src, tgt, name_suffix, drop=s_drop)
             Gs, Gt = _span(S.source)[0].name, _span(S.target)[0].name
             i = local_map[Gs][self._endpoint_local(S.source, conn.pre[sel])] - src0
             j = local_map[Gt][self._endpoint_local(S.target, conn.post[sel])] - tgt0
             newS.connect(i=i.astype(np.int64), j=j.astype(np.int64))
-            copy_synapse_state(S, newS, old_local_all[sel], t_now)
+            skip = {self.weight, *s_drop}  # the weight is written from conn below
+            copy_synapse_state(S, newS, old_local_all[sel], t_now,
+                               given={k: v[sel] for k, v in given_s.items()}, skip=skip)
             new_syn.append(newS)
+            counts.append(sel.size)
             kept_objs.append(k)
             synapse_index.append(sel)
         synapse_index = (np.concatenate(synapse_index) if synapse_index
@@ -833,23 +887,26 @@ class Brian2Binding:
         tau = self._tau_var if self._tau_var else conn.tau_m[keep_n] * b2.second
         w_max = {S: b2.Quantity(self._w_max[k], dim=S.variables[self.weight].dim)
                  for S, k in zip(new_syn, kept_objs) if np.isfinite(self._w_max[k])}
+        new_global = np.full(self.N, -1, dtype=np.int64)
+        new_global[neuron_index] = np.arange(neuron_index.size)
+        kept_conn = Connectivity(
+            int(neuron_index.size), new_global[conn.pre[synapse_index]],
+            new_global[conn.post[synapse_index]], conn.w[synapse_index],
+            types=conn.types[keep_n], cluster=conn.cluster[keep_n], tau_m=conn.tau_m[keep_n],
+            provenance=dict(conn.provenance, rebuilt=True))
         binding = Brian2Binding(
             new_entries, new_syn, self.weight, tau,
             sign={S: self.sign[k] for S, k in zip(new_syn, kept_objs)},
-            types=conn.types[keep_n], neuron_active=self.neuron_active_var,
-            synapse_active=self.synapse_active_var, on_fixed_tau_m=self.on_fixed_tau_m,
-            w_max=w_max or None)
-        new_global = np.full(self.N, -1, dtype=np.int64)
-        new_global[neuron_index] = np.arange(neuron_index.size)
-        if not (np.array_equal(binding._pre, new_global[conn.pre[synapse_index]])
-                and np.array_equal(binding._post, new_global[conn.post[synapse_index]])):
-            raise RuntimeError("rebuild: the new synapses do not match the kept ones")
-        values = Connectivity(
-            binding.N, binding._pre, binding._post, conn.w[synapse_index],
-            types=conn.types[keep_n], cluster=conn.cluster[keep_n], tau_m=conn.tau_m[keep_n],
-            provenance=dict(conn.provenance, rebuilt=True))
-        binding._record = values.copy()
-        binding.apply(values)
+            types=conn.types[keep_n],
+            neuron_active=None if n_drop else self.neuron_active_var,
+            synapse_active=None if drop_masks else self.synapse_active_var,
+            on_fixed_tau_m=self.on_fixed_tau_m, w_max=w_max or None,
+            written=kept_conn, written_counts=counts)
+        if values_readable(self._device):
+            _, _, pre, post = binding._structure_from_objects()
+            if not (np.array_equal(pre, kept_conn.pre) and np.array_equal(post, kept_conn.post)):
+                raise RuntimeError("rebuild: the new synapses do not match the kept ones")
+        binding.apply(kept_conn)
         objects = list(new_groups.values()) + new_syn
         return RebuildResult(neurons=new_entries, synapses=new_syn, groups=dict(new_groups),
                              network=b2.Network(*objects), binding=binding,
@@ -857,6 +914,8 @@ class Brian2Binding:
                              others=self._others(network))
 
     def _device_time(self, b2):
+        if not values_readable(self._device):
+            return 0.0  # standalone before its run: nothing ran yet
         for g in self.neurons:
             return float(_span(g)[0].clock.variables["t"].get_value().item())
         return 0.0

@@ -8,7 +8,10 @@ object, no presynaptic variables in ``on_pre`` nor postsynaptic ones in
 
 __all__ = ["NEURON_EQUATIONS", "NEURON_THRESHOLD", "NEURON_RESET", "STDP_MODEL", "STDP_ON_PRE",
            "STDP_ON_POST", "STATIC_MODEL", "STATIC_ON_PRE", "INPUT_MODEL", "INPUT_ON_PRE",
-           "UNUSED_TAU"]
+           "UNUSED_TAU", "MASKS"]
+
+#: The 0/1 mask variables of the models (all 1 after compaction, which removes them).
+MASKS = ("neuron_active", "synapse_active")
 
 #: LIF neuron (docs/models.md). ``neuron_active`` gates spiking (threshold)
 #: and every synaptic input (on_pre of all Synapses), not the membrane ODE:

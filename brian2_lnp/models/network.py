@@ -13,7 +13,7 @@ own:
 * the STDP parameter table: :mod:`brian2_lnp.models.stdp`;
 * input channels and their spike trains: :mod:`brian2_lnp.models.inputs`;
 * here: building, running (with timings), spikes and SOPs, freezing, and
-  :meth:`SpikingNetwork.compact`.
+  :meth:`SpikingNetwork.compact` (the binding's ``rebuild`` without masks).
 
 Everything stays inside the feature subset of Brian2GeNN (checked against
 brian2genn 1.7's device): see :mod:`brian2_lnp.models.equations`; homogeneous
@@ -32,7 +32,8 @@ from ..graph import Connectivity
 from ..validation import check_int, check_range
 from .binding import ApplyError, Brian2Binding, check_no_parallel_synapses
 from .devices import current_device_name, is_standalone
-from .equations import (INPUT_MODEL, INPUT_ON_PRE, NEURON_EQUATIONS, NEURON_RESET,
+from .copying import drop_variables
+from .equations import (INPUT_MODEL, INPUT_ON_PRE, MASKS, NEURON_EQUATIONS, NEURON_RESET,
                         NEURON_THRESHOLD, STATIC_MODEL, STATIC_ON_PRE, STDP_MODEL, STDP_ON_POST,
                         STDP_ON_PRE)
 from .inputs import (DEFAULT_INPUT_DRIVE, InputLayer, InputSchedule, check_input_rate,
@@ -121,6 +122,10 @@ class SpikingNetwork:
     network : brian2.Network
     binding : Brian2Binding
         The write-back mechanism over ``neurons`` and ``synapses``.
+    masked : bool
+        True when the objects carry the mask variables ``neuron_active`` and
+        ``synapse_active`` (built from a spec); False for a :meth:`compact`
+        model, which holds only active neurons and effective synapses.
     spec : NetworkSpec
     w_max : float
         Upper bound (volt) where STDP clips plastic weights.
@@ -134,6 +139,27 @@ class SpikingNetwork:
         import brian2 as b2
 
         _check_spec(spec)
+        self._configure(b2, spec, plasticity, input_rate, dt, input_seed)
+        self.method = method
+        conn = spec.conn
+        if self.device_name == "genn":
+            check_no_parallel_synapses(conn.pre, conn.post, "spec.conn")
+        self.neurons, self.synapses = self._build_recurrent(b2, spec, method)
+        self.binding = Brian2Binding(
+            self.neurons, [self.synapses], "w", "tau_m", neuron_active="neuron_active",
+            synapse_active="synapse_active", written=conn)
+        if conn.n_synapses:
+            self.synapses.connect(i=conn.pre, j=conn.post)
+        self.binding.apply(conn)
+        if self.plasticity:
+            self._stdp.write(self.synapses, conn.n_synapses)
+        self.neurons.v = spec.v_rest * b2.volt
+        self.neurons.I_syn = 0 * b2.volt
+        self.neurons.v_th[:] = np.asarray(spec.v_th, float) * b2.volt
+        self._finish(b2, record_spikes, record_state, masked=True)
+
+    def _configure(self, b2, spec, plasticity, input_rate, dt, input_seed):
+        """Options and Python-side state (no Brian2 objects yet)."""
         self.spec = spec
         self.plasticity = bool(plasticity)
         self._frozen = False
@@ -155,26 +181,15 @@ class SpikingNetwork:
         self.w_max = float(spec.w_max)
         self._has_run = False
         self.last_timing = {}
-
-        conn = spec.conn
         self._stdp = StdpTable.from_spec(spec)
-        if self.device_name == "genn":
-            check_no_parallel_synapses(conn.pre, conn.post, "spec.conn")
-        self.neurons, self.synapses = self._build_recurrent(b2, spec, method)
-        self.binding = Brian2Binding(
-            self.neurons, [self.synapses], "w", "tau_m", neuron_active="neuron_active",
-            synapse_active="synapse_active", written=conn)
-        if conn.n_synapses:
-            self.synapses.connect(i=conn.pre, j=conn.post)
-        self.binding.apply(conn)
-        if self.plasticity:
-            self._stdp.write(self.synapses, conn.n_synapses)
-        self.neurons.v = spec.v_rest * b2.volt
-        self.neurons.I_syn = 0 * b2.volt
-        self.neurons.v_th[:] = np.asarray(spec.v_th, float) * b2.volt
+        self._namespace = {"v_rest": spec.v_rest * b2.volt, "v_reset": spec.v_reset * b2.volt,
+                           "tau_syn": spec.tau_syn * b2.second, "w_max": spec.w_max * b2.volt}
 
+    def _finish(self, b2, record_spikes, record_state, masked):
+        """Input channels, monitors and the Network around ``neurons`` and ``synapses``."""
+        self.masked = bool(masked)
         objects = [self.neurons, self.synapses]
-        self.inputs = self._build_inputs(b2, spec)
+        self.inputs = self._build_inputs(b2, self.spec)
         if self.inputs is not None:
             objects += list(self.inputs)
         self._input = InputSchedule(self.inputs, self.input_rate, self.input_seed,
@@ -193,9 +208,7 @@ class SpikingNetwork:
 
     # ------------------------------------------------------------------ building
     def _build_recurrent(self, b2, spec, method):
-        V, s = b2.volt, b2.second
-        self._namespace = {"v_rest": spec.v_rest * V, "v_reset": spec.v_reset * V,
-                           "tau_syn": spec.tau_syn * s, "w_max": spec.w_max * V}
+        s = b2.second
         neurons = b2.NeuronGroup(
             spec.conn.N, NEURON_EQUATIONS, threshold=NEURON_THRESHOLD, reset=NEURON_RESET,
             refractory=spec.t_ref * s, method=method, namespace=self._namespace,
@@ -216,7 +229,9 @@ class SpikingNetwork:
             return None
         group = b2.SpikeGeneratorGroup(n_in, np.zeros(0, dtype=int), np.zeros(0) * b2.second,
                                        clock=self._clock, name="lnp_input*")
-        syn = b2.Synapses(group, self.neurons, INPUT_MODEL, on_pre=INPUT_ON_PRE,
+        # a compacted model holds only active neurons: no mask (the same rule as rebuild)
+        on_pre = INPUT_ON_PRE if self.masked else drop_variables(INPUT_ON_PRE, MASKS)
+        syn = b2.Synapses(group, self.neurons, INPUT_MODEL, on_pre=on_pre,
                           namespace=self._namespace, clock=self._clock,
                           name="lnp_input_synapses*")
         ip = np.asarray(spec.input_pre, dtype=np.int64)
@@ -474,18 +489,34 @@ class SpikingNetwork:
     def compact(self, **kwargs):
         """New, smaller Brian2 objects with only active neurons and effective synapses.
 
+        The binding's :meth:`~brian2_lnp.models.binding.Brian2Binding.rebuild`
+        (the one mechanism that makes smaller objects) re-creates the neurons
+        and recurrent synapses holding only what survives, without the mask
+        variables (``neuron_active``, ``synapse_active``: every use becomes
+        the constant 1, folded away by Brian2's code generation), so the
+        compacted model computes what the surviving network written directly
+        in Brian2 computes. Input synapses are re-created only onto surviving
+        neurons.
+
         The new model starts at t = 0 from rest, with the current weights
         (after STDP), ``tau_m``, thresholds and STDP parameters of the kept
-        neurons and synapses, all input channels (input synapses onto pruned
-        neurons dropped), and the same input: explicit input trains are
-        copied, background input is drawn from the same seed. Run from t = 0,
-        it produces the same spikes (renumbered) as this masked model run
-        from t = 0 on the runtime device.
+        neurons and synapses, all input channels, and the same input:
+        explicit input trains are copied, background input is drawn from the
+        same seed. Run from t = 0, it produces the same spikes (renumbered) as
+        this masked model run from t = 0 on the runtime device. It works on
+        runtime and, before the program runs, on standalone devices.
+
+        Without masks, :meth:`apply` on the compacted model silences pruned
+        synapses and the synapses of pruned neurons by ``w = 0`` (pruned
+        neurons still spike, without effect); compact it again to remove them.
 
         Parameters
         ----------
         **kwargs
-            Override constructor options (``plasticity``, ``record_state``, ...).
+            Override ``input_rate``, ``input_seed``, ``record_spikes`` or
+            ``record_state``. The equations (``plasticity``, ``method``,
+            ``dt``) are those of this model: for others build
+            ``SpikingNetwork(small.spec, ...)``.
 
         Returns
         -------
@@ -493,14 +524,34 @@ class SpikingNetwork:
             With ``neuron_index`` (old index of each kept neuron) and
             ``synapse_index`` (old index of each kept synapse).
         """
+        import brian2 as b2
+
+        allowed = {"input_rate", "input_seed", "record_spikes", "record_state"}
+        same = {"plasticity": self.plasticity, "method": self.method, "dt": self.dt_option}
+        for key, value in kwargs.items():
+            if key in same and value is not same[key] and value != same[key]:
+                raise ValueError(
+                    f"compact: {key}={value!r} would change the equations, which compact() "
+                    f"copies ({key}={same[key]!r}); build SpikingNetwork(small.spec, "
+                    f"{key}=...) from the compacted spec instead")
+            if key not in allowed and key not in same:
+                raise TypeError(f"compact: unknown option {key!r}; allowed: "
+                                f"{sorted(allowed)}")
+        if self._standalone_ran():
+            raise RuntimeError(
+                f"compact: this model already ran on the {self.device_name} device; export() "
+                "it, then build the compacted model in a new device session")
         conn = self.export()
-        small, neuron_index, synapse_index = conn.compacted()
+        result = self.binding.rebuild(conn, name_suffix="_compact", drop_masks=True,
+                                      values=self._rest_state(conn))
+        neuron_index, synapse_index = result.neuron_index, result.synapse_index
         new_id = np.full(conn.N, -1, dtype=np.int64)
         new_id[neuron_index] = np.arange(neuron_index.size)
         spec = self.spec
         ip, iq = np.asarray(spec.input_pre, np.int64), np.asarray(spec.input_post, np.int64)
         keep_in = conn.neuron_active[iq] if iq.size else np.zeros(0, dtype=bool)
         st = self._stdp.take(synapse_index)
+        small = result.binding.export()
         small.provenance = dict(conn.provenance, compacted=True)
         new_spec = NetworkSpec(
             model=spec.model, conn=small, v_th=np.asarray(spec.v_th)[neuron_index],
@@ -512,17 +563,39 @@ class SpikingNetwork:
             positions=None if spec.positions is None else np.asarray(spec.positions)[neuron_index],
             u_tau=None if spec.u_tau is None else np.asarray(spec.u_tau)[neuron_index],
             seed=spec.seed, config=spec.config, extra=dict(spec.extra or {}))
-        opts = dict(plasticity=self.plasticity, input_rate=self.input_rate, dt=self.dt_option,
-                    record_spikes="spikes" in self.monitors, input_seed=self.input_seed)
-        opts.update(kwargs)
-        net = SpikingNetwork(new_spec, **opts)
+        opts = dict(input_rate=self.input_rate, input_seed=self.input_seed,
+                    record_spikes="spikes" in self.monitors, record_state=False)
+        opts.update({k: v for k, v in kwargs.items() if k in allowed})
+        net = SpikingNetwork.__new__(SpikingNetwork)
+        net._configure(b2, new_spec, self.plasticity, opts["input_rate"], self.dt_option,
+                       opts["input_seed"])
+        net.method = self.method
+        net._frozen = self._frozen
+        net.neurons, net.synapses = result.neurons[0], result.synapses[0]
+        net.binding = result.binding
+        net._finish(b2, opts["record_spikes"], opts["record_state"], masked=False)
         if self.inputs is not None and self.input_mode == "explicit":
             net.set_input(*self.input_spikes())
-        if self.frozen and net.plasticity:
-            net.freeze(True)
         net.neuron_index = neuron_index
         net.synapse_index = synapse_index
         return net
+
+    def _rest_state(self, conn):
+        """State at rest, for :meth:`compact` (SI values, one per neuron / synapse)."""
+        spec, N, S = self.spec, conn.N, conn.n_synapses
+        neurons = {"v": np.full(N, spec.v_rest), "I_syn": np.zeros(N),
+                   "v_th": np.asarray(spec.v_th, float), "lastspike": np.full(N, -1e4),
+                   "not_refractory": np.ones(N, dtype=bool)}
+        synapses = {}
+        if self.plasticity:
+            c = self._stdp.columns
+            synapses = {"plastic": np.zeros(S) if self._frozen else c["plastic"][:S].astype(float),
+                        "taupre": c["tau_pre"][:S], "taupost": c["tau_post"][:S],
+                        "A_plus": c["A_plus"][:S], "A_minus": c["A_minus"][:S],
+                        "apre": np.zeros(S), "apost": np.zeros(S), "lastupdate": np.zeros(S),
+                        "post.delay": np.zeros(S)}
+        synapses["pre.delay"] = np.zeros(S)  # the models have no synaptic delays
+        return {"neurons": neurons, "synapses": synapses}
 
     def __repr__(self):
         c = self.binding.export() if not self._standalone_ran() else None
