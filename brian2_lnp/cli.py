@@ -389,7 +389,9 @@ def build_parser():
     sp.add_argument("--seed", type=_int_at_least(0), default=None)
     sp.add_argument("--iterations", type=_int_at_least(1), default=None,
                     help="LNP iterations (default 3)")
-    sp.add_argument("--device", default="runtime", choices=["runtime", "cpp_standalone"])
+    sp.add_argument("--device", default=None, choices=["cpp_standalone", "runtime"],
+                    help="default cpp_standalone (the four networks in one compiled program); "
+                         "runtime: no compilation, several times slower")
     sp.add_argument("--no-progress", action="store_false", dest="progress")
     sp.set_defaults(func=_cmd_demo)
     return p
