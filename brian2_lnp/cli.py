@@ -378,7 +378,7 @@ def build_parser():
     sp.set_defaults(func=_cmd_protocol)
 
     sp = sub.add_parser("demo", help="prune an HRSNN (N=1000) with LNP and compare it with "
-                                     "its controls on Lorenz-63 (about 5 min)",
+                                     "its controls on Lorenz-63 (several minutes; see docs/cli.md)",
                         description="The README main job: HRSNN (hrsnn, N=1000, seed 0) -> "
                                     "LNP, activity-pruned and random-matched controls -> STDP "
                                     "and one-step Lorenz-63 prediction with baselines -> table "

@@ -6,9 +6,9 @@ prediction with the same protocol:
 
 * ``unpruned``;
 * ``LNP``: :func:`brian2_lnp.pruning.prune` with the demo's explicit settings
-  (:data:`DEMO_DEFAULTS`: few iterations and short rate-surrogate runs so the
-  whole demo fits in about five minutes on two cores - fewer than the paper's
-  100 iterations, and the output says so);
+  (:func:`demo_lnp_options`: few iterations and short rate-surrogate runs to keep
+  the demo short - fewer than the paper's 100 iterations, and the output says so;
+  about 430 s of CPU in all, see docs/cli.md);
 * ``activity-pruned``: the least active neurons (firing rate under the
   background input) removed until as many neurons are active as after LNP -
   a size-matched, one-shot version of the paper's activity pruning (000 A.3);
