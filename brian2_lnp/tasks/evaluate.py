@@ -44,8 +44,8 @@ from .readout import select_readout_neurons
 from .specs import TASKS, ReadoutSpec, get_task, readout_kwargs_fields, task_names
 from .training import train_stdp
 
-__all__ = ["evaluate", "evaluate_models", "RunOptions", "PREDICTION_TASKS", "IMAGE_TASKS", "LYAPUNOV_EXPONENTS",
-           "ROW_COLUMNS", "LEGACY_KEYWORDS"]
+__all__ = ["evaluate", "evaluate_models", "RunOptions", "PREDICTION_TASKS", "IMAGE_TASKS",
+           "LYAPUNOV_EXPONENTS", "ROW_COLUMNS", "LEGACY_KEYWORDS"]
 
 logger = logging.getLogger(__name__)
 
