@@ -385,7 +385,7 @@ def build_parser():
     sp.set_defaults(func=_cmd_protocol)
 
     sp = sub.add_parser("demo", help="prune an HRSNN (N=1000) with LNP and compare it with "
-                                     "its controls on Lorenz-63 (about 5 min)",
+                                     "its controls on Lorenz-63 (several minutes; see docs/cli.md)",
                         description="The README main job: HRSNN (hrsnn, N=1000, seed 0) -> "
                                     "LNP, activity-pruned and random-matched controls -> STDP "
                                     "and one-step Lorenz-63 prediction with baselines -> table "
@@ -396,7 +396,9 @@ def build_parser():
     sp.add_argument("--seed", type=_int_at_least(0), default=None)
     sp.add_argument("--iterations", type=_int_at_least(1), default=None,
                     help="LNP iterations (default 3)")
-    sp.add_argument("--device", default="runtime", choices=["runtime", "cpp_standalone"])
+    sp.add_argument("--device", default=None, choices=["cpp_standalone", "runtime"],
+                    help="default cpp_standalone (the four networks in one compiled program); "
+                         "runtime: no compilation, several times slower")
     sp.add_argument("--no-progress", action="store_false", dest="progress")
     sp.set_defaults(func=_cmd_demo)
     return p

@@ -101,8 +101,22 @@ def use_device(name, directory=None, codegen=None, **kwargs):
                 "compile=False, run=False to only generate code. See docs/gpu.md.")
     if directory is None:
         directory = tempfile.mkdtemp(prefix=f"brian2_lnp_{name}_")
+    if name == "cpp_standalone":
+        _bound_make_jobs(brian2)
     brian2.set_device(name, directory=directory, **kwargs)
     return directory
+
+
+def _bound_make_jobs(brian2):
+    """Compile with one job per core, not Brian2's unbounded ``make -j``.
+
+    Brian2's default starts one compiler per generated file at once (over a
+    hundred for a few networks in one program), which thrashes a small
+    machine. A value the user set is left alone.
+    """
+    prefs = brian2.prefs.devices.cpp_standalone
+    if list(prefs.extra_make_args_unix) == ["-j"]:
+        prefs.extra_make_args_unix = [f"-j{max(1, os.cpu_count() or 1)}"]
 
 
 def current_device_name():

@@ -3,7 +3,7 @@ protocols (the Brian2-facing layer above the models)."""
 from ..models.devices import deferred_build
 from .baselines import autoregressive_baseline, pixel_baselines
 from .classification import ClassificationResult, pool_images, run_classification
-from .evaluate import ROW_COLUMNS, RunOptions, evaluate
+from .evaluate import ROW_COLUMNS, RunOptions, evaluate, evaluate_models
 from .features import spike_features
 from .prediction import (PredictionResult, SeriesEncoding, SeriesReadout, analyse_prediction,
                          present_series, raw_input_baseline, run_prediction, step_features)
@@ -20,7 +20,8 @@ __all__ = ["Readout", "select_readout_neurons", "spike_features",
            "step_features", "raw_input_baseline", "deferred_build", "PredictionResult",
            "run_classification", "pool_images", "ClassificationResult",
            "noise_robustness", "add_noise_snr", "measured_snr_db", "PAPER_SNR_DB",
-           "evaluate", "ROW_COLUMNS", "RunOptions", "Task", "TASKS", "get_task", "task_names",
+           "evaluate", "evaluate_models", "ROW_COLUMNS", "RunOptions", "Task", "TASKS",
+           "get_task", "task_names",
            "DataSpec", "SeriesEncodingSpec", "ImageEncodingSpec", "ReadoutSpec",
            "PredictionProtocol", "ClassificationProtocol", "autoregressive_baseline",
            "pixel_baselines"]

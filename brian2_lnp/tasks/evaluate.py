@@ -44,8 +44,8 @@ from .readout import select_readout_neurons
 from .specs import TASKS, ReadoutSpec, get_task, readout_kwargs_fields, task_names
 from .training import train_stdp
 
-__all__ = ["evaluate", "RunOptions", "PREDICTION_TASKS", "IMAGE_TASKS", "LYAPUNOV_EXPONENTS",
-           "ROW_COLUMNS", "LEGACY_KEYWORDS"]
+__all__ = ["evaluate", "evaluate_models", "RunOptions", "PREDICTION_TASKS", "IMAGE_TASKS",
+           "LYAPUNOV_EXPONENTS", "ROW_COLUMNS", "LEGACY_KEYWORDS"]
 
 logger = logging.getLogger(__name__)
 
@@ -159,14 +159,83 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     pandas.DataFrame
         One row with the columns :data:`ROW_COLUMNS` (NaN where not applicable).
     """
-    import pandas as pd
-
     wall0 = time.perf_counter()
     spec, options = _resolve(task, options, fields)
     seed = _check_args(training, device, seed, pruning)
     data = _task_data(spec)
     model, name, device = _model_for(model_or_path, spec, data["n_inputs"], N, seed, device,
                                      training, options)
+    _check_model(model, spec, data, training)
+    pruning_name = _prune(model, pruning, seed, options.prune_kwargs)
+    job = _Job(model, name, pruning_name, device)
+    with deferred_build(model):
+        _record(job, spec, data, seed, training)
+    out = _score(job, spec, data, seed, training, wall0)
+    return (out, job.result, model) if return_details else out
+
+
+def evaluate_models(models, task="lorenz63", *, training="stdp", seed=0, **fields):
+    """Run several built models on one task in one program; one row per model.
+
+    On cpp_standalone (or genn) every model's runs (STDP, fitting stretch,
+    evaluation) are recorded first and the device builds and runs them as
+    **one** compiled program; the rows are scored afterwards. On the runtime
+    device the models simply run one after the other. Each model gets the same
+    task input (the same seeds) as :func:`evaluate` would give it.
+
+    Parameters
+    ----------
+    models : dict
+        Row label (the ``pruning`` column) -> SpikingNetwork, all built on the
+        active device with the task's number of input channels, pruned (e.g.
+        with ``apply``) and not yet run.
+    task : str or Task
+    training : {"stdp", "none"}
+    seed : int
+    **fields
+        Fields of the task's parts to replace, as in :func:`evaluate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (columns :data:`ROW_COLUMNS`; ``wall_s`` is the
+        wall time of the whole call).
+    """
+    import pandas as pd
+
+    from ..models.devices import current_device_name
+
+    wall0 = time.perf_counter()
+    spec, _ = _resolve(task, None, fields)
+    seed = _check_args(training, "runtime", seed, None)
+    if not models:
+        raise ValueError("models: give at least one model")
+    data = _task_data(spec)
+    jobs = []
+    for label, model in models.items():
+        _check_model(model, spec, data, training)
+        jobs.append(_Job(model, model.spec.model, str(label), current_device_name()))
+    with deferred_build():
+        for job in jobs:
+            _record(job, spec, data, seed, training)
+    return pd.concat([_score(job, spec, data, seed, training, wall0) for job in jobs],
+                     ignore_index=True)
+
+
+@dataclasses.dataclass
+class _Job:
+    """One model's evaluation: what was recorded before the (standalone) build."""
+
+    model: object
+    name: str
+    pruning: str
+    device: str
+    conn: Connectivity | None = None
+    state: dict | None = None
+    result: object = None
+
+
+def _check_model(model, spec, data, training):
     have = None if model.inputs is None else model.inputs.n_channels
     if spec.is_prediction and have != data["n_inputs"]:
         d = data["train"].shape[1]
@@ -176,15 +245,28 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
                          f"channels_per_dim={have // d if have else 1}")
     if training == "stdp" and not model.plasticity:
         raise ValueError("training: 'stdp' needs a model built with plasticity=True")
-    pruning_name = _prune(model, pruning, seed, options.prune_kwargs)
-    conn = model.export()
+
+
+def _record(job, spec, data, seed, training):
+    """Schedule (standalone) or run (runtime) the training and task presentation."""
+    job.conn = job.model.export()
+    part = _present_prediction if spec.is_prediction else _present_images
+    job.state = part(job.model, spec, data, job.conn, seed, training)
+
+
+def _score(job, spec, data, seed, training, wall0):
+    """The row of a recorded (and, on standalone, built) job."""
+    import pandas as pd
+
+    model, conn = job.model, job.conn
     row = {c: np.nan for c in ROW_COLUMNS}
-    row.update(model=name, N=conn.N, task=spec.name, pruning=pruning_name, training=training,
-               readout=spec.readout.kind, device=device, seed=seed,
+    row.update(model=job.name, N=conn.N, task=spec.name, pruning=job.pruning,
+               training=training, readout=spec.readout.kind, device=job.device, seed=seed,
                n_active_neurons=int(conn.n_active_neurons),
                n_effective_synapses=int(np.count_nonzero(conn.effective)), **_settings(spec))
-    part = _prediction_part if spec.is_prediction else _classification_part
-    res, t_eval, values = part(model, spec, data, conn, seed, training)
+    part = _score_prediction if spec.is_prediction else _score_images
+    res, t_eval, values = part(model, spec, data, conn, seed, job.state)
+    job.result = res
     row.update(values)
     i, t = model.spike_trains()
     sel = t >= t_eval - 1e-12   # SOPs over the evaluation run only (000 Eq. 10)
@@ -192,8 +274,7 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     row["spikes"] = int(sel.sum())
     row["eval_time_s"] = float(res.sim_time)
     row["wall_s"] = time.perf_counter() - wall0
-    out = pd.DataFrame([row], columns=list(ROW_COLUMNS))
-    return (out, res, model) if return_details else out
+    return pd.DataFrame([row], columns=list(ROW_COLUMNS))
 
 
 def _check_args(training, device, seed, pruning):
@@ -302,8 +383,8 @@ def _prune(model, pruning, seed, prune_kwargs):
     return "lnp"
 
 
-def _prediction_part(model, spec, data, conn, seed, training):
-    """Present, score and baseline one prediction task; (result, t_eval, row values)."""
+def _present_prediction(model, spec, data, conn, seed, training):
+    """Train and present one prediction task (no build); the state the scoring needs."""
     from ..models.devices import is_standalone
 
     ro, proto = spec.readout, spec.protocol
@@ -316,24 +397,34 @@ def _prediction_part(model, spec, data, conn, seed, training):
         raise NotImplementedError(
             "closed_loop: only with the per-window readout; pass readout_fit='window' (or "
             "readout=ReadoutSpec.paper())")
-    neurons = select_readout_neurons(conn, fraction=ro.fraction)
-    enc = spec.encoding.fit(train)
-    fit_series = _fit_stretch(train, ro, proto, training)
-    with deferred_build(model):
-        if training == "stdp":
-            train_stdp(model, train[:proto.stdp_steps], encoding=enc,
-                       seed=child_seed(seed, "stdp"), freeze_after=True)
-        if fit_series is not None:
-            t_fit = present_series(model, fit_series, enc, seed=child_seed(seed, "fit"))
-        if not proto.closed_loop:
-            t_eval = present_series(model, series[:proto.n_steps], enc,
-                                    seed=child_seed(seed, "input", 0))
-    common = _protocol_kwargs(spec, data, seed, neurons)
+    state = {"neurons": select_readout_neurons(conn, fraction=ro.fraction),
+             "enc": spec.encoding.fit(train),
+             "fit_series": _fit_stretch(train, ro, proto, training), "t_eval": None}
+    enc = state["enc"]
+    if training == "stdp":
+        train_stdp(model, train[:proto.stdp_steps], encoding=enc,
+                   seed=child_seed(seed, "stdp"), freeze_after=True)
+    if state["fit_series"] is not None:
+        state["t_fit"] = present_series(model, state["fit_series"], enc,
+                                        seed=child_seed(seed, "fit"))
+    if not proto.closed_loop:
+        state["t_eval"] = present_series(model, series[:proto.n_steps], enc,
+                                         seed=child_seed(seed, "input", 0))
+    return state
+
+
+def _score_prediction(model, spec, data, conn, seed, state):
+    """Score and baseline one presented prediction task; (result, t_eval, row values)."""
+    ro, proto = spec.readout, spec.protocol
+    series, enc, fit_series = data["eval"], state["enc"], state["fit_series"]
+    common = _protocol_kwargs(spec, data, seed, state["neurons"])
     if proto.closed_loop:
         t_eval = snap(now(model), enc.dt)
         res = run_prediction(model, series, enc, **common)
     else:
-        fit_kw = {} if fit_series is None else {"fit_series": fit_series, "fit_t_start": t_fit}
+        t_eval = state["t_eval"]
+        fit_kw = ({} if fit_series is None
+                  else {"fit_series": fit_series, "fit_t_start": state["t_fit"]})
         res = analyse_prediction(model, series, enc, t_eval, **common, **fit_kw)
     values = _prediction_values(res.metrics)
     values["NRMSE_raw_input"] = raw_input_baseline(
@@ -391,24 +482,30 @@ def _yardsticks(model, spec, data, conn, seed, enc, t_eval):
     return out
 
 
-def _classification_part(model, spec, data, conn, seed, training):
-    """Present, score and baseline one image task; (result, t_eval, row values)."""
-    enc, proto, ro = spec.encoding, spec.protocol, spec.readout
-    (Xtr, ytr), (Xte, yte) = data["train"], data["test"]
+def _present_images(model, spec, data, conn, seed, training):
+    """Train and present one image task (no build); the state the scoring needs."""
+    enc, proto = spec.encoding, spec.protocol
+    (Xtr, _), (Xte, _) = data["train"], data["test"]
     image_kw = dict(presentation=proto.presentation, silence=proto.silence,
                     max_rate=enc.max_rate, max_intensity=data["max_intensity"])
-    neurons = select_readout_neurons(conn, fraction=ro.fraction)
-    with deferred_build(model):
-        if training == "stdp":
-            train_stdp(model, freeze_after=True,
-                       **_image_training_input(model, Xtr, image_kw, seed))
-        t_eval = present_images(model, np.concatenate([Xtr, Xte]),
-                                seed=child_seed(seed, "images"), run=True, **image_kw)
-    res = run_classification(model, (Xtr, ytr), (Xte, yte), readout=ro,
-                             readout_neurons=neurons, seed=seed, t_start=t_eval, **image_kw)
+    if training == "stdp":
+        train_stdp(model, freeze_after=True,
+                   **_image_training_input(model, Xtr, image_kw, seed))
+    t_eval = present_images(model, np.concatenate([Xtr, Xte]),
+                            seed=child_seed(seed, "images"), run=True, **image_kw)
+    return {"image_kw": image_kw, "t_eval": t_eval,
+            "neurons": select_readout_neurons(conn, fraction=spec.readout.fraction)}
+
+
+def _score_images(model, spec, data, conn, seed, state):
+    """Score and baseline one presented image task; (result, t_eval, row values)."""
+    (Xtr, ytr), (Xte, yte) = data["train"], data["test"]
+    res = run_classification(model, (Xtr, ytr), (Xte, yte), readout=spec.readout,
+                             readout_neurons=state["neurons"], seed=seed,
+                             t_start=state["t_eval"], **state["image_kw"])
     chance, pixels = pixel_baselines((Xtr, ytr), (Xte, yte), seed=seed)
-    return res, t_eval, {"accuracy": res.accuracy, "accuracy_chance": chance,
-                         "accuracy_pixels": pixels}
+    return res, state["t_eval"], {"accuracy": res.accuracy, "accuracy_chance": chance,
+                                  "accuracy_pixels": pixels}
 
 
 def _image_training_input(model, X, image_kw, seed):
