@@ -44,7 +44,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from brian2_lnp.tasks import ReadoutSpec, evaluate, get_task  # noqa: E402
+from brian2_lnp.tasks import evaluate, get_task  # noqa: E402
 from brian2_lnp.tasks.prediction import analyse_prediction  # noqa: E402
 from brian2_lnp.tasks.readout import select_readout_neurons  # noqa: E402
 

@@ -52,7 +52,6 @@ import logging
 import time
 
 import numpy as np
-import pandas as pd
 
 from ..random import child_seed
 from .common import save_figure, use_agg, write_csv, write_json
