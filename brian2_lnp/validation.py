@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_range", "check_int", "check_choice", "check_array"]
+__all__ = ["check_range", "check_int", "check_choice", "check_array", "to_si", "UnitError"]
 
 
 def check_range(name, value, low=None, high=None, low_inclusive=True, high_inclusive=True):
@@ -60,3 +60,75 @@ def check_array(name, values, shape=None, low=None, high=None):
         raise ValueError(f"{name}: entries must be finite and lie in [{lb}, {hb}]; "
                          f"{int(bad.sum())} do not (e.g. entry {k} = {arr.ravel()[k]!r})")
     return arr
+
+
+class UnitError(TypeError, ValueError):
+    """A value in the wrong unit (both a TypeError and a ValueError for callers of either)."""
+
+
+_BASE_DIMENSIONS = ("m", "kg", "s", "A", "K", "mol", "cd")
+#: unit names accepted by :func:`to_si` -> (SI base-dimension exponents, what it measures)
+_UNITS = {"second": ((0, 0, 1, 0, 0, 0, 0), "a time"),
+          "volt": ((2, 1, -3, -1, 0, 0, 0), "a voltage"),
+          "Hz": ((0, 0, -1, 0, 0, 0, 0), "a rate")}
+
+
+def _exponents(value):
+    """A Brian2 Quantity's base-dimension exponents, or None for a plain number.
+
+    Duck-typed on ``.dim`` (Brian2's public ``Dimension.get_dimension``), so the
+    layers below the models never import brian2.
+    """
+    dim = getattr(value, "dim", None)
+    if dim is None:
+        return None
+    return tuple(int(dim.get_dimension(b)) for b in _BASE_DIMENSIONS)
+
+
+def _leaves(value):
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _strip(value):
+    if isinstance(value, (list, tuple)):
+        return [_strip(v) for v in value]
+    return np.asarray(value)  # a Quantity holds its SI values
+
+
+def to_si(name, value, unit):
+    """``value`` in SI units as a float array, after checking its dimension.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message.
+    value : number, array, Brian2 Quantity, or (nested) list of these
+        A Quantity must have the dimension of ``unit``; a plain number is taken
+        as already in SI units of ``unit``. Quantities and plain numbers cannot be
+        mixed in one list.
+    unit : {"second", "volt", "Hz"}
+
+    Raises
+    ------
+    UnitError
+        When a Quantity has another dimension (e.g. ``input_rate=5*mV``) or the
+        entries of a list mix dimensions, naming ``name`` and the expected unit;
+        also when ``value`` is not numeric.
+    """
+    expected, what = _UNITS[unit]
+    dims = {_exponents(v) for v in _leaves(value)}
+    if len(dims) > 1:
+        raise UnitError(f"{name}: entries must share one dimension ({what})")
+    if dims and dims != {None}:
+        if dims != {expected}:
+            raise UnitError(f"{name}: expected {what} (e.g. in {unit}), got {value!r:.80}")
+        value = _strip(value)
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise UnitError(f"{name}: expected a number or a Quantity in {unit}, got "
+                        f"{value!r:.80}") from None

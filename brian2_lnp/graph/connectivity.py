@@ -26,6 +26,8 @@ import os
 import numpy as np
 import scipy.sparse as sp
 
+from ..validation import to_si
+
 __all__ = ["Connectivity", "ConnectivityFileError", "EXCITATORY", "INHIBITORY"]
 
 logger = logging.getLogger(__name__)
@@ -45,47 +47,6 @@ _SYNAPSE_ARRAYS = ("pre", "post", "w", "synapse_active")
 
 class ConnectivityFileError(ValueError):
     """A Connectivity file is corrupt, of another format, or of another version."""
-
-
-#: SI base-dimension exponents (m, kg, s, A, K, mol, cd) of the units Connectivity accepts
-_BASE_DIMENSIONS = ("m", "kg", "s", "A", "K", "mol", "cd")
-_UNIT_EXPONENTS = {"volt": (2, 1, -3, -1, 0, 0, 0), "second": (0, 0, 1, 0, 0, 0, 0)}
-
-
-def _dimension_of(value):
-    """A Brian2 Quantity's base-dimension exponents, or None for plain numbers.
-
-    Duck-typed on ``.dim`` (Brian2's public ``Dimension.get_dimension``) so this
-    layer never imports brian2.
-    """
-    dim = getattr(value, "dim", None)
-    if dim is None:
-        return None
-    return tuple(int(dim.get_dimension(b)) for b in _BASE_DIMENSIONS)
-
-
-def _si(name, value, unit_name):
-    """Strip a Brian2 Quantity to SI floats after checking its dimension.
-
-    Plain numbers pass as they are (SI by convention); ``unit_name`` is
-    ``"volt"`` or ``"second"``. A Quantity stores SI values, so stripping it is
-    ``np.asarray``; the dimension is compared through its printed symbol.
-    """
-    symbol = _UNIT_EXPONENTS[unit_name]
-    if isinstance(value, (list, tuple)) and any(hasattr(v, "dim") for v in value):
-        dims = {_dimension_of(v) for v in value}
-        if len(dims) > 1:
-            raise TypeError(f"{name}: entries have different units")
-        if dims != {symbol}:
-            raise TypeError(f"{name}: expected values in {unit_name} (Brian2 Quantities with "
-                            f"units of {unit_name}, or plain SI floats), got {value[0]!r:.60}")
-        return np.asarray([np.asarray(v, dtype=np.float64) for v in value], dtype=np.float64)
-    if value is None or not hasattr(value, "dim"):
-        return value
-    if _dimension_of(value) != symbol:
-        raise TypeError(f"{name}: expected a value in {unit_name} (e.g. a Brian2 Quantity "
-                        f"with units of {unit_name}, or plain SI floats), got {value!r:.60}")
-    return np.asarray(value, dtype=np.float64)
 
 
 def _as_types(types, N):
@@ -141,7 +102,7 @@ class Connectivity:
         self.N = N
         self.pre = np.asarray(pre, dtype=np.int64).ravel()
         self.post = np.asarray(post, dtype=np.int64).ravel()
-        self.w = np.asarray(_si("w", w, "volt"), dtype=np.float64).ravel()
+        self.w = np.asarray(to_si("w", w, "volt"), dtype=np.float64).ravel()
         S = self.pre.size
         if self.post.size != S or self.w.size != S:
             raise ValueError(
@@ -157,7 +118,7 @@ class Connectivity:
         self.cluster = (np.zeros(N, dtype=np.int64) if cluster is None
                         else np.asarray(cluster, dtype=np.int64).ravel())
         self.tau_m = (np.full(N, 20e-3) if tau_m is None
-                      else np.asarray(_si("tau_m", tau_m, "second"), dtype=np.float64).ravel())
+                      else np.asarray(to_si("tau_m", tau_m, "second"), dtype=np.float64).ravel())
         if not (np.isfinite(self.tau_m).all() and (self.tau_m > 0).all()):
             raise ValueError("tau_m: membrane time constants must be finite and > 0 (second)")
         self.neuron_active = (np.ones(N, dtype=bool) if neuron_active is None

@@ -10,9 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..random import child_seed
-from ..validation import check_range
+from ..validation import check_range, to_si
 from .encoders import poisson_spike_trains
-from .quantities import to_si
 
 __all__ = ["InputLayer", "InputSchedule", "default_input_rate", "DEFAULT_INPUT_DRIVE"]
 

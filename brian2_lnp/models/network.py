@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from ..graph import Connectivity
-from ..validation import check_int, check_range
+from ..validation import check_int, check_range, to_si
 from .binding import ApplyError, Brian2Binding, check_no_parallel_synapses
 from .devices import current_device_name, is_standalone
 from .copying import drop_variables
@@ -38,7 +38,6 @@ from .equations import (INPUT_MODEL, INPUT_ON_PRE, MASKS, NEURON_EQUATIONS, NEUR
                         STDP_ON_PRE)
 from .inputs import (DEFAULT_INPUT_DRIVE, InputLayer, InputSchedule, check_input_rate,
                      default_input_rate)
-from .quantities import to_si
 from .spec import NetworkSpec
 from .stdp import StdpTable
 

@@ -14,8 +14,8 @@ import numpy as np
 
 from ..graph import EXCITATORY
 from ..random import child_seed
+from ..validation import to_si
 from .equations import UNUSED_TAU
-from .quantities import to_si
 
 __all__ = ["StdpTable", "STDP_KEYS"]
 
