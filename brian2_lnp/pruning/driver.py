@@ -745,6 +745,29 @@ class PruneOptions:
 SCHEDULE_SHORTCUTS = ("density", "q", "delocalize_fraction")
 
 
+def _stability_note(rows):
+    """A sentence on the iterations whose linearised system is unstable in model units."""
+    def num(v):
+        try:
+            return float(v)
+        except (TypeError, ValueError):  # None in a row read back from a checkpoint
+            return float("nan")
+
+    its = [(int(r["iteration"]), num(r.get("abscissa_model")), num(r.get("lin_scale")))
+           for r in rows]
+    its = [t for t in its if np.isfinite(t[1])]
+    bad = [t for t in its if t[1] > 0]
+    if not bad:
+        return ""
+    scales = [t[2] for t in bad if np.isfinite(t[2])]
+    scale = (f"; Step I pruned it scaled by the stability factor {min(scales):.3g}-"
+             f"{max(scales):.3g} so that its noise covariance exists" if scales else "")
+    return (f"the linearised system in model units was unstable at {len(bad)} of {len(its)} "
+            f"iterations (first {bad[0][0]}, largest spectral abscissa "
+            f"{max(t[1] for t in bad):.3g} 1/s, history columns abscissa_model and "
+            f"lin_scale){scale} (docs/ambiguities.md)")
+
+
 def prune_options(options=None, **flat):
     """:class:`PruneOptions` and schedule shortcuts from an object and/or flat keywords.
 
@@ -1017,6 +1040,10 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         message = (f"converged after iteration {completed}: neurons and synapses changed by "
                    f"<= {tol:g} for {patience} iterations")
         logger.info("prune: %s", message)
+    stability = _stability_note(rows)
+    if stability:
+        logger.warning("prune: %s", stability)
+        message = f"{message}; {stability}" if message else stability
     if stopped:
         logger.warning("prune: %s", message)
         res = result(conn, True, message)
