@@ -11,6 +11,7 @@ from .nodes import (RateLyapunovResult, lyapunov_matrix, node_exponents, per_nod
 from .plotting import plot_spectra
 from .rate import TRANSFER_FUNCTIONS, RateNetwork
 from .spectrum import LyapunovResult, kaplan_yorke_dimension, lyapunov_spectrum, ode_map
+from .threads import use_workers, workers
 
 __all__ = [
     "AUTO_EXACT_MAX", "Covariance", "covariance", "scheme_stationary_covariance",
@@ -18,5 +19,5 @@ __all__ = [
     "RateLyapunovResult", "lyapunov_matrix", "node_exponents", "per_node_exponents",
     "rate_lyapunov", "TRANSFER_FUNCTIONS", "RateNetwork",
     "LyapunovResult", "kaplan_yorke_dimension", "lyapunov_spectrum", "ode_map",
-    "plot_spectra",
+    "plot_spectra", "use_workers", "workers",
 ]

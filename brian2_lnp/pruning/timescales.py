@@ -148,9 +148,17 @@ def lyapunov_objective(conn, *, target=DEFAULT_TARGET, seed=0, **lyap_kwargs):
     ``conn`` (:func:`brian2_lnp.dynamics.rate_lyapunov`). A fixed ``seed`` is
     used for every candidate (common random numbers), so differences between
     candidates are not drowned in the estimator's own noise.
+
+    Only lambda_max is read, so the surrogate runs with ``k=1`` tangent vector
+    unless ``k`` is given: in QR re-orthonormalisation the first column of Q
+    evolves on its own (the later columns never enter it), so the leading
+    exponent of a k = 1 run is the first column's exponent of any larger k
+    from the same start column, at 1/k of the tangent cost (docs/performance.md).
     """
     from ..dynamics import rate_lyapunov  # local: dynamics may be heavy to import
-    res = rate_lyapunov(conn, seed=seed, **surrogate_kwargs(conn, lyap_kwargs))
+    kw = dict(k=1)
+    kw.update(lyap_kwargs)
+    res = rate_lyapunov(conn, seed=seed, **surrogate_kwargs(conn, kw))
     lam = float(np.asarray(res.exponents, dtype=float)[0])
     if not np.isfinite(lam):
         return float("inf")

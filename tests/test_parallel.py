@@ -1,0 +1,148 @@
+"""Worker threads, batched surrogates and cheap lambda_max (docs/performance.md).
+
+Independent truths: separate single runs of the same map (a batch must equal
+them), the same computation on one worker (any worker count must give the same
+bits), and the algebra of QR re-orthonormalisation (the first column of Q
+evolves alone, so lambda_max of a k = 1 run equals the first column's exponent
+of any larger k from the same start column).
+"""
+import numpy as np
+import pytest
+
+from brian2_lnp.dynamics import RateNetwork, lyapunov_spectrum, rate_lyapunov
+from brian2_lnp.dynamics.threads import WORKERS_ENV, parallel_map, use_workers, workers
+from brian2_lnp.models.config import load_model
+from brian2_lnp.models.generate import generate_network
+
+
+@pytest.fixture(scope="module")
+def conn():
+    return generate_network(load_model("hrsnn"), N=150, seed=2).conn
+
+
+def _column_exponent(res, column):
+    """Exponent of the given column of Q0 (results are sorted descending)."""
+    return res.exponents[list(res.info["order"]).index(column)]
+
+
+def test_k1_equals_first_column_of_larger_k(conn):
+    net = RateNetwork(conn)
+    rng = np.random.default_rng(5)
+    Q0 = rng.standard_normal((net.n, 20))
+    h0 = 0.1 * rng.standard_normal(net.n)
+    kw = dict(n_steps=400, transient=100, dt=net.dt, qr_every=10)
+    r20 = lyapunov_spectrum(net.step, net.jacobian, h0, k=20, Q0=Q0, **kw)
+    r1 = lyapunov_spectrum(net.step, net.jacobian, h0, k=1, Q0=Q0[:, :1], **kw)
+    # exact up to rounding (Householder QR for one column, Cholesky QR for 20)
+    assert r1.exponents[0] == pytest.approx(_column_exponent(r20, 0), rel=1e-9, abs=1e-9)
+    # and the first column really is the leading direction here (not a vacuous check)
+    assert _column_exponent(r20, 0) == pytest.approx(r20.exponents[0], abs=1e-9)
+
+
+def test_lyapunov_objective_defaults_to_one_tangent_vector(conn, monkeypatch):
+    from brian2_lnp.dynamics import nodes
+    from brian2_lnp.pruning.timescales import lyapunov_objective
+    seen = []
+    real = nodes.rate_lyapunov
+
+    def spy(c, **kw):
+        seen.append(kw.get("k"))
+        return real(c, **kw)
+    monkeypatch.setattr(nodes, "rate_lyapunov", spy)
+    import brian2_lnp.dynamics as dyn
+    monkeypatch.setattr(dyn, "rate_lyapunov", spy)
+    kw = dict(n_steps=200, transient=50, seed=1)
+    v1 = lyapunov_objective(conn, **kw)
+    v3 = lyapunov_objective(conn, k=3, **kw)   # a user-given k still wins
+    assert seen == [1, 3]
+    lam = real(conn, k=1, dt=min(1e-3, 0.5 * conn.tau_m[conn.neuron_active].min()),
+               **kw).exponents[0]
+    assert v1 == pytest.approx((lam + 1.0) ** 2, rel=1e-12)
+    assert np.isfinite(v3)
+
+
+def test_batch_members_equal_separate_runs(conn):
+    net = RateNetwork(conn)
+    rng = np.random.default_rng(7)
+    B, k = 3, 4
+    H0 = 0.1 * rng.standard_normal((net.n, B))
+    Q0 = rng.standard_normal((net.n, B * k))
+    kw = dict(n_steps=300, transient=50, dt=net.dt, qr_every=7, k=k)
+    calls = {"n": 0}
+
+    def jac(h):
+        calls["n"] += 1
+        return net.jacobian(h)
+    with use_workers(1):
+        batch = lyapunov_spectrum(net.step, jac, H0, Q0=Q0, **kw)
+        batch_calls = calls["n"]
+        calls["n"] = 0
+        single = [lyapunov_spectrum(net.step, jac, H0[:, b], Q0=Q0[:, b * k:(b + 1) * k], **kw)
+                  for b in range(B)]
+        single_calls = calls["n"]
+    for b in range(B):
+        np.testing.assert_allclose(batch[b].exponents, single[b].exponents, rtol=1e-12,
+                                   atol=1e-12)
+        np.testing.assert_allclose(batch[b].q2_mean, single[b].q2_mean, rtol=1e-10,
+                                   atol=1e-14)
+        np.testing.assert_allclose(batch[b].info["final_state"], single[b].info["final_state"],
+                                   rtol=1e-12, atol=1e-14)
+    # one Jacobian (one sparse product) per step for the whole batch instead of B
+    assert batch_calls == 350 and single_calls == B * 350
+
+
+def test_rate_lyapunov_batch_keeps_member_streams(conn):
+    """Member 0 of a batch is the batch-1 run with the same seed (same stream)."""
+    kw = dict(k=2, n_steps=200, transient=50, seed=11)
+    one = rate_lyapunov(conn, batch=1, **kw)
+    four = rate_lyapunov(conn, batch=4, **kw)
+    np.testing.assert_allclose(four.batch_exponents[0], one.batch_exponents[0], rtol=1e-12)
+    assert not np.allclose(four.batch_exponents[1], four.batch_exponents[0])
+
+
+@pytest.mark.parametrize("k,batch", [(7, 1), (2, 3), (1, 4)])
+def test_rate_lyapunov_identical_for_any_worker_count(conn, k, batch):
+    out = []
+    for w in (1, 2, 3):
+        with use_workers(w):
+            r = rate_lyapunov(conn, k=k, batch=batch, n_steps=150, transient=30, seed=4)
+        out.append((r.batch_exponents, r.node_exponents, r.history))
+    for other in out[1:]:
+        for a, b in zip(out[0], other):
+            assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_workers_setting(monkeypatch):
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    assert workers() >= 1
+    monkeypatch.setenv(WORKERS_ENV, "3")
+    assert workers() == 3
+    with use_workers(1):
+        assert workers() == 1
+    assert workers() == 3
+    monkeypatch.setenv(WORKERS_ENV, "zero")
+    with pytest.raises(ValueError, match=WORKERS_ENV):
+        workers()
+    with pytest.raises(ValueError, match="workers"):
+        with use_workers(0):
+            pass
+
+
+def test_parallel_map_order_and_errors():
+    with use_workers(2):
+        assert parallel_map(lambda x: x * x, range(6)) == [0, 1, 4, 9, 16, 25]
+        done = []
+
+        def f(x):
+            done.append(x)
+            if x == 1:
+                raise KeyError(x)
+            return x
+        with pytest.raises(KeyError):
+            parallel_map(f, range(4))
+        assert sorted(done) == [0, 1, 2, 3]   # every piece ran before the error surfaced
+    with use_workers(1):
+        done.clear()
+        with pytest.raises(KeyError):
+            parallel_map(f, range(4))
+        assert done == [0, 1, 2, 3]
