@@ -146,3 +146,22 @@ def test_parallel_map_order_and_errors():
         with pytest.raises(KeyError):
             parallel_map(f, range(4))
         assert done == [0, 1, 2, 3]
+
+
+def test_sampled_covariance_identical_for_any_worker_count(conn):
+    from brian2_lnp.dynamics import covariance, linearize
+    lin = linearize(conn, coupling="weights")
+    out = []
+    for w in (1, 2, 3):
+        with use_workers(w):
+            c = covariance(lin, method="sampled", seed=9, n_samples=120)
+        out.append(c)
+    for c in out[1:]:
+        assert np.array_equal(c.diag, out[0].diag)
+        assert np.array_equal(c.edge_cov, out[0].edge_cov)
+        assert c.info["n_samples"] == out[0].info["n_samples"]
+    # and it estimates the exact covariance (independent truth)
+    ex = covariance(lin, method="exact")
+    s = np.sign(lin.L_edge)
+    rel = np.median(np.abs(out[0].edge_terms(s) / ex.edge_terms(s) - 1))
+    assert rel < 0.1

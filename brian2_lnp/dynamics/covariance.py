@@ -69,7 +69,7 @@ import scipy.sparse.linalg as spla
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
 from .linear import LinearNetwork, UnstableNetworkError, arpack_eigs, linearize
-from .threads import fixed_blas_threads
+from .threads import fixed_blas_threads, parallel_map
 
 __all__ = ["Covariance", "covariance", "AUTO_EXACT_MAX", "SAMPLED_OPTIONS", "SWEEP_TOL",
            "jacobi_radius", "scheme_stationary_covariance"]
@@ -262,78 +262,131 @@ def _median_rel_stderr(gdiag, gedge, rows, cols, signs):
     return float(np.median(se[ok] / est[ok])) if ok.any() else 0.0
 
 
-def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples, rng,
-                A, L, rtol=None, min_samples=50, check_every=25):
+#: the chains are cut into at most this many blocks of whole groups, each with its
+#: own random stream; the blocks run on worker threads (a fixed cut: the result does
+#: not depend on the number of workers)
+CHAIN_BLOCKS = 2
+
+
+def _chain_blocks(n_groups):
+    """Number of chain blocks: the largest divisor of n_groups up to CHAIN_BLOCKS."""
+    return max(b for b in range(1, CHAIN_BLOCKS + 1) if n_groups % b == 0)
+
+
+class _ChainBlock:
+    """A block of whole chain groups with its own generator, state and sweep count.
+
+    Advanced in chunks of steps by :meth:`run`; its arithmetic depends only on
+    its own stream, so blocks can run on any thread in any order.
+    """
+
+    def __init__(self, rng, n_chains, n_groups, sd0):
+        self.rng = rng
+        self.m = n_chains
+        self.g = n_groups
+        self.per = n_chains // n_groups
+        # start from the uncoupled stationary law N(0, sigma^2 / 2D): closer than 0
+        self.x = rng.standard_normal((sd0.size, n_chains)) * sd0[:, None]
+        self.last_k = 0
+        self.total_sweeps = 0
+        self.worst = 0
+
+    def start_recording(self, n, n_edges):
+        self.gdiag = np.zeros((n, self.g))
+        self.gedge = np.zeros((n_edges, self.g))
+
+    def run(self, sc, n_steps, record, thin, phase_step):
+        """``n_steps`` Cayley steps; accumulate moments every ``thin``-th if ``record``."""
+        K, max_sweeps = sc["K"], sc["max_sweeps"]
+        dinv, Ah, Lh, sq = sc["dinv"], sc["Ah"], sc["Lh"], sc["sq"]
+        rows, cols, chunk = sc["rows"], sc["cols"], max(1, int(4e6 // self.m))
+        n = dinv.shape[0]
+        x = self.x
+        for t in range(n_steps):
+            rhs = Ah @ x
+            rhs += x
+            rhs += sq * self.rng.standard_normal((n, self.m))
+            y = dinv * rhs
+            # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs: exactly K, or adaptive. The
+            # sweep count barely changes between steps, so convergence is tested only
+            # from two sweeps before the previous step's count on (each test costs ~1/4
+            # sweep).
+            k = 0
+            for k in range(1, (K if K is not None else max_sweeps) + 1):
+                y_new = Lh @ y
+                y_new += rhs
+                y_new *= dinv
+                done = (K is None and k >= self.last_k - 2
+                        and np.abs(y_new - y).max() <= SWEEP_TOL * np.abs(y_new).max())
+                y = y_new
+                if done:
+                    break
+            else:
+                if K is None:
+                    raise _NoConvergence(phase_step + t)
+            self.last_k = k
+            self.total_sweeps += k
+            self.worst = max(self.worst, k)
+            x = y
+            if record and (t + 1) % thin == 0:
+                if not np.isfinite(x).all():
+                    raise FloatingPointError(
+                        "covariance(sampled): chains diverged; lower q or increase margin")
+                self.gdiag += (x * x).reshape(n, self.g, self.per).sum(axis=2)
+                for s0 in range(0, rows.size, chunk):
+                    r, c = rows[s0:s0 + chunk], cols[s0:s0 + chunk]
+                    self.gedge[s0:s0 + chunk] += (x[r] * x[c]).reshape(
+                        r.size, self.g, self.per).sum(axis=2)
+        self.x = x
+
+
+def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples,
+                rngs, A, L, rtol=None, min_samples=50, check_every=25):
     """Run the Cayley chains; K sweeps per step, or adaptive (K None) up to max_sweeps.
 
-    With ``rtol``, recording stops early (after at least ``min_samples``, tested
-    every ``check_every`` samples) once the median relative standard error of
-    the Step I edge terms (signs of ``lin.L_edge``) is at most ``rtol``.
+    The chains are cut into ``len(rngs)`` blocks of whole groups, each with its
+    own generator; the blocks advance in lockstep chunks (the burn-in, then
+    ``check_every`` samples at a time) on worker threads. With ``rtol``,
+    recording stops early (after at least ``min_samples``, tested every
+    ``check_every`` samples) once the median relative standard error of the
+    Step I edge terms (signs of ``lin.L_edge``) is at most ``rtol``.
     """
     n = lin.n
-    sq = np.sqrt(h) * sigma
-    dinv = (1.0 / (1.0 + 0.5 * h * lin.D))[:, None]
-    Ah = (0.5 * h) * A
-    Lh = (0.5 * h) * L
-    # start from the uncoupled stationary law N(0, sigma^2 / 2D): closer than 0
-    x = rng.standard_normal((n, n_chains)) * (sigma / np.sqrt(2 * lin.D))[:, None]
+    nb = len(rngs)
     rows, cols = lin.rows, lin.cols
     signs = np.sign(np.asarray(lin.L_edge, dtype=float))
-    per = n_chains // n_groups
-    gdiag = np.zeros((n, n_groups))
-    gedge = np.zeros((rows.size, n_groups))
-    # edges processed in chunks so the (edges x chains) product stays O(chunk * m)
-    chunk = max(1, int(4e6 // n_chains))
-    n_total = n_burn + thin * n_samples
+    sc = dict(K=K, max_sweeps=max_sweeps, sq=np.sqrt(h) * sigma,
+              dinv=(1.0 / (1.0 + 0.5 * h * lin.D))[:, None], Ah=(0.5 * h) * A,
+              Lh=(0.5 * h) * L, rows=rows, cols=cols)
+    sd0 = sigma / np.sqrt(2 * lin.D)
+    blocks = [_ChainBlock(r, n_chains // nb, n_groups // nb, sd0) for r in rngs]
+    parallel_map(lambda b: b.run(sc, n_burn, False, thin, 0), blocks)
+    for b in blocks:
+        b.start_recording(n, rows.size)
     recorded = 0
-    total_sweeps = 0
-    worst = 0
-    last_k = 0
+    steps = n_burn
     rel = float("nan")
-    t = -1
-    for t in range(n_total):
-        rhs = Ah @ x
-        rhs += x
-        rhs += sq * rng.standard_normal((n, n_chains))
-        y = dinv * rhs
-        # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs: exactly K, or adaptive. The
-        # sweep count barely changes between steps, so convergence is tested only from
-        # two sweeps before the previous step's count on (each test costs ~1/4 sweep).
-        k = 0
-        for k in range(1, (K if K is not None else max_sweeps) + 1):
-            y_new = Lh @ y
-            y_new += rhs
-            y_new *= dinv
-            done = (K is None and k >= last_k - 2
-                    and np.abs(y_new - y).max() <= SWEEP_TOL * np.abs(y_new).max())
-            y = y_new
-            if done:
-                break
+    while recorded < n_samples:
+        if rtol is None:
+            want = n_samples
+        elif recorded < min_samples:
+            want = min(min_samples, n_samples)
         else:
-            if K is None:
-                raise _NoConvergence(t)
-        last_k = k
-        total_sweeps += k
-        worst = max(worst, k)
-        x = y
-        if t >= n_burn and (t - n_burn + 1) % thin == 0:
-            if not np.isfinite(x).all():
-                raise FloatingPointError(
-                    "covariance(sampled): chains diverged; lower q or increase margin")
-            gdiag += (x * x).reshape(n, n_groups, per).sum(axis=2)
-            for s0 in range(0, rows.size, chunk):
-                r, c = rows[s0:s0 + chunk], cols[s0:s0 + chunk]
-                gedge[s0:s0 + chunk] += (x[r] * x[c]).reshape(r.size, n_groups, per).sum(axis=2)
-            recorded += 1
-            if (rtol is not None and recorded >= min_samples and rows.size
-                    and (recorded - min_samples) % check_every == 0):
-                rel = _median_rel_stderr(gdiag, gedge, rows, cols, signs)
-                if rel <= rtol:
-                    break
-    norm = recorded * per
-    steps = t + 1
-    return (gdiag / norm, gedge / norm, total_sweeps / max(steps, 1), worst, recorded, steps,
-            rel)
+            want = min(recorded + check_every, n_samples)
+        parallel_map(lambda b: b.run(sc, (want - recorded) * thin, True, thin, steps), blocks)
+        steps += (want - recorded) * thin
+        recorded = want
+        if rtol is not None and recorded >= min_samples and rows.size:
+            rel = _median_rel_stderr(np.hstack([b.gdiag for b in blocks]),
+                                     np.hstack([b.gedge for b in blocks]), rows, cols, signs)
+            if rel <= rtol:
+                break
+    norm = recorded * (n_chains // n_groups)
+    gdiag = np.hstack([b.gdiag for b in blocks]) / norm
+    gedge = np.hstack([b.gedge for b in blocks]) / norm
+    total_sweeps = sum(b.total_sweeps for b in blocks) / nb
+    worst = max(b.worst for b in blocks)
+    return gdiag, gedge, total_sweeps / max(steps, 1), worst, recorded, steps, rel
 
 
 def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps=None,
@@ -359,6 +412,9 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
     slow = 1.0 / abs(lin.abscissa)  # slowest relaxation time of the mean
     burn = 2.5 * slow if burn_in is None else burn_in
     rng = as_generator(seed)
+    # one stream per chain block (Generator.spawn needs numpy >= 1.25)
+    rngs = [np.random.default_rng(int(v))
+            for v in rng.integers(2**63, size=_chain_blocks(n_groups))]
     t0 = time.perf_counter()
     while True:
         n_burn = int(np.ceil(burn / h))
@@ -369,7 +425,7 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
         try:
             gdiag, gedge, mean_sweeps, worst, recorded, steps, rel = _run_chains(
                 lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples,
-                rng, A, L, rtol=rtol)
+                rngs, A, L, rtol=rtol)
             break
         except _NoConvergence as exc:
             if h <= h_safe:  # cannot happen: the row-sum step contracts every row by q
