@@ -165,3 +165,14 @@ def test_sampled_covariance_identical_for_any_worker_count(conn):
     s = np.sign(lin.L_edge)
     rel = np.median(np.abs(out[0].edge_terms(s) / ex.edge_terms(s) - 1))
     assert rel < 0.1
+
+
+def test_timescales_identical_for_any_worker_count(conn):
+    from brian2_lnp.pruning.timescales import optimize_timescales
+    reps = []
+    for w in (1, 2):
+        with use_workers(w):
+            new, rep = optimize_timescales(conn, n_calls=6, seed=3, n_steps=150, transient=50)
+        reps.append((new.tau_m, rep.y, rep.objective_before))
+    assert np.array_equal(reps[0][0], reps[1][0])
+    assert reps[0][1] == reps[1][1] and reps[0][2] == reps[1][2]

@@ -68,6 +68,11 @@ def blas_threads():
 @contextlib.contextmanager
 def fixed_blas_threads():
     """Context manager (and decorator): BLAS/LAPACK run on :func:`blas_threads` threads."""
+    if getattr(_local, "in_pool", False):
+        # a worker thread of parallel_map: the caller holds the (process-wide) limit;
+        # setting and restoring it here would race with the other workers
+        yield
+        return
     n = blas_threads()
     try:
         from threadpoolctl import threadpool_limits
@@ -161,6 +166,7 @@ def parallel_map(fn, items):
         if first_exc is not None:
             raise first_exc
         return out
-    futures = [_pool(n).submit(fn, x) for x in items]
-    concurrent.futures.wait(futures)
+    with fixed_blas_threads():  # held by this thread for all workers
+        futures = [_pool(n).submit(fn, x) for x in items]
+        concurrent.futures.wait(futures)
     return [f.result() for f in futures]
