@@ -15,6 +15,13 @@ from brian2_lnp.models.config import load_model
 from brian2_lnp.models.generate import generate_network
 
 
+@pytest.fixture(autouse=True)
+def always_cut(monkeypatch):
+    """Cut even small tangent blocks into worker pieces, so the tests exercise threads."""
+    from brian2_lnp.dynamics import spectrum
+    monkeypatch.setattr(spectrum, "PARALLEL_MIN_ELEMENTS", 0)
+
+
 @pytest.fixture(scope="module")
 def conn():
     return generate_network(load_model("hrsnn"), N=150, seed=2).conn

@@ -160,6 +160,11 @@ def _qr(M):
     return Q * sgn, np.abs(d)
 
 
+#: the tangent block (N x B*k elements) is cut into worker pieces only from this size
+#: on (below it a thread dispatch per QR interval costs more than it saves)
+PARALLEL_MIN_ELEMENTS = 50_000
+
+
 def _pieces(B, k, n_pieces):
     """Cut the tangent block (N, B*k) into column pieces: (member slice, column slice).
 
@@ -246,11 +251,14 @@ def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=
     if Q0.shape != (N, B * k):
         raise ValueError(f"Q0: must have shape ({N}, {B * k}), got {Q0.shape}")
     members = [slice(b * k, (b + 1) * k) for b in range(B)]
-    pieces = _pieces(B, k, workers())
+    # threads only when a piece is worth a dispatch (the cut never changes the result)
+    pieces = _pieces(B, k, workers() if N * B * k >= PARALLEL_MIN_ELEMENTS else 1)
+    qr_map = (parallel_map if B > 1 and N * k * k >= PARALLEL_MIN_ELEMENTS
+              else (lambda f, xs: [f(x) for x in xs]))
     state = {"X": X}
 
     def qr_all(Q):
-        out = parallel_map(lambda m: _qr(Q[:, m]), members)
+        out = qr_map(lambda m: _qr(Q[:, m]), members)
         return np.hstack([q for q, _ in out]) if B > 1 else out[0][0], [r for _, r in out]
 
     def advance(Q, n_sub, t0, phase):
