@@ -183,3 +183,92 @@ def test_timescales_identical_for_any_worker_count(conn):
         reps.append((new.tau_m, rep.y, rep.objective_before))
     assert np.array_equal(reps[0][0], reps[1][0])
     assert reps[0][1] == reps[1][1] and reps[0][2] == reps[1][2]
+
+
+# ------------------------------------------------------------------ warm starts
+def test_map_rows_keeps_shared_neurons_and_cold_rows_of_new_ones():
+    from brian2_lnp.dynamics.warm import map_rows
+    old_index = np.array([0, 2, 3, 7])
+    old = np.arange(8.0).reshape(4, 2)
+    new_index = np.array([2, 5, 7])
+    cold = -np.ones((3, 2))
+    out = map_rows(old_index, old, new_index, cold, "test")
+    np.testing.assert_array_equal(out, [[2, 3], [-1, -1], [6, 7]])
+    # another column count (other settings): cold start
+    assert map_rows(old_index, old[:, :1], new_index, cold, "test") is cold
+
+
+def test_warm_surrogate_run_starts_aligned(conn):
+    """Linear surrogate: the exponents are log|eigenvalues| of its constant Jacobian.
+
+    A warm start from an earlier run's tangent vectors is already aligned with
+    the leading directions, so with a short transient it is closer to the exact
+    spectrum than a cold (random) start with the same transient.
+    """
+    from brian2_lnp.dynamics.warm import WarmStart
+    net = RateNetwork(conn, phi="linear")
+    mu = np.sort(np.abs(np.linalg.eigvals(net.jacobian_dense(np.zeros(net.n)))))[::-1]
+    exact = np.log(mu[:3]) / net.dt
+    kw = dict(k=3, n_steps=60, phi="linear", qr_every=5)
+    first = rate_lyapunov(conn, transient=400, seed=1, **kw)
+    st = first.info["state"]
+    assert isinstance(st, WarmStart) and st.surrogate_Q.shape == (net.n, 3)
+    warm = rate_lyapunov(conn, transient=400, warm=st, warm_transient=0, seed=2, **kw)
+    cold = rate_lyapunov(conn, transient=0, seed=2, **kw)
+    assert warm.info["warm"] and warm.info["run_transient"] == 0
+    assert not cold.info["warm"]
+    err_w = np.abs(warm.exponents - exact).max()
+    err_c = np.abs(cold.exponents - exact).max()
+    assert err_w < 0.5 * err_c
+    # reproducible, and rows of dropped neurons are dropped
+    again = rate_lyapunov(conn, transient=400, warm=st, warm_transient=0, seed=2, **kw)
+    assert np.array_equal(warm.exponents, again.exponents)
+    keep = conn.neuron_active.copy()
+    keep[np.flatnonzero(keep)[:2]] = False
+    smaller = rate_lyapunov(conn.replace(neuron_active=keep), transient=400, warm=st,
+                            warm_transient=0, seed=2, **kw)
+    assert smaller.info["state"].surrogate_Q.shape == (net.n - 2, 3)
+
+
+def test_warm_chains_halve_burn_in_and_stay_unbiased(conn):
+    from brian2_lnp.dynamics import covariance, linearize
+    lin = linearize(conn, coupling="weights")
+    cold = covariance(lin, method="sampled", seed=1, rtol=None, n_samples=200)
+    warm = covariance(lin, method="sampled", seed=2, rtol=None, n_samples=200,
+                      warm=cold.info["state"])
+    assert warm.info["warm"] and not cold.info["warm"]
+    assert warm.info["n_burn"] == pytest.approx(0.5 * cold.info["n_burn"], abs=1)
+    ex = covariance(lin, method="exact")
+    s = np.sign(lin.L_edge)
+    for c in (cold, warm):
+        est, truth = c.edge_terms(s), ex.edge_terms(s)
+        rel_err = np.median(np.abs(est / truth - 1))
+        rel_se = np.median(c.stderr(s) / np.abs(est))
+        assert rel_err < 3 * rel_se   # within the estimator's own error bar
+
+
+def test_driver_carries_warm_state_and_resumes_identically(tmp_path):
+    from brian2_lnp.models.generate import generate_network
+    from brian2_lnp.pruning import prune
+    conn = generate_network("hrsnn_small", seed=4).conn
+    kw = dict(iterations=3, steps=("noise", "centrality", "delocalize"), seed=5,
+              lyap_kwargs=dict(n_steps=100, transient=20), lambda_seeds=2,
+              step_kwargs={"noise": {"k": 5, "n_steps": 150, "transient": 60,
+                                     "warm_transient": 10, "covariance": "sampled",
+                                     "n_samples": 60, "spectral_report": False}})
+    full = prune(conn, **kw)
+    assert full.carry.warm is not None and full.carry.warm.has_chains
+    assert full.carry.warm.has_surrogate
+
+    def kill(k, c, row):
+        if k == 2:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        prune(conn, checkpoint_dir=tmp_path, callback=kill, **kw)
+    carry_file = next(f for f in __import__("os").listdir(tmp_path) if f.startswith("carry_"))
+    with np.load(tmp_path / carry_file) as data:
+        assert "warm_chains" in data.files and "warm_surrogate_Q" in data.files
+    resumed = prune(conn, checkpoint_dir=tmp_path, **kw)
+    assert resumed.connectivity == full.connectivity
+    np.testing.assert_array_equal(resumed.carry.warm.chains, full.carry.warm.chains)
+    np.testing.assert_array_equal(resumed.carry.warm.surrogate_Q, full.carry.warm.surrogate_Q)

@@ -70,6 +70,7 @@ from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
 from .linear import LinearNetwork, UnstableNetworkError, arpack_eigs, linearize
 from .threads import fixed_blas_threads, parallel_map
+from .warm import WarmStart, map_rows
 
 __all__ = ["Covariance", "covariance", "AUTO_EXACT_MAX", "SAMPLED_OPTIONS", "SWEEP_TOL",
            "jacobi_radius", "scheme_stationary_covariance"]
@@ -81,7 +82,10 @@ AUTO_EXACT_MAX = 1000
 
 #: keyword options of the sampled route (besides n_samples)
 SAMPLED_OPTIONS = ("n_chains", "n_groups", "q", "sweeps", "burn_in", "record_every",
-                   "rtol")
+                   "rtol", "warm_burn_in")
+
+#: default burn-in of warm-started chains, as a fraction of the cold burn-in
+WARM_BURN_IN = 0.5
 
 
 @dataclass
@@ -341,7 +345,7 @@ class _ChainBlock:
 
 
 def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples,
-                rngs, A, L, rtol=None, min_samples=50, check_every=25):
+                rngs, A, L, rtol=None, min_samples=50, check_every=25, warm=None):
     """Run the Cayley chains; K sweeps per step, or adaptive (K None) up to max_sweeps.
 
     The chains are cut into ``len(rngs)`` blocks of whole groups, each with its
@@ -349,7 +353,8 @@ def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, 
     ``check_every`` samples at a time) on worker threads. With ``rtol``,
     recording stops early (after at least ``min_samples``, tested every
     ``check_every`` samples) once the median relative standard error of the
-    Step I edge terms (signs of ``lin.L_edge``) is at most ``rtol``.
+    Step I edge terms (signs of ``lin.L_edge``) is at most ``rtol``. ``warm``
+    (a WarmStart with chains) replaces the start on the rows of shared neurons.
     """
     n = lin.n
     nb = len(rngs)
@@ -360,6 +365,11 @@ def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, 
               Lh=(0.5 * h) * L, rows=rows, cols=cols)
     sd0 = sigma / np.sqrt(2 * lin.D)
     blocks = [_ChainBlock(r, n_chains // nb, n_groups // nb, sd0) for r in rngs]
+    if warm is not None:
+        x0 = map_rows(warm.chain_index, warm.chains, lin.neuron_index,
+                      np.hstack([b.x for b in blocks]), "covariance chains")
+        for i, b in enumerate(blocks):
+            b.x = np.ascontiguousarray(x0[:, i * b.m:(i + 1) * b.m])
     parallel_map(lambda b: b.run(sc, n_burn, False, thin, 0), blocks)
     for b in blocks:
         b.start_recording(n, rows.size)
@@ -386,11 +396,13 @@ def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, 
     gedge = np.hstack([b.gedge for b in blocks]) / norm
     total_sweeps = sum(b.total_sweeps for b in blocks) / nb
     worst = max(b.worst for b in blocks)
-    return gdiag, gedge, total_sweeps / max(steps, 1), worst, recorded, steps, rel
+    return (gdiag, gedge, total_sweeps / max(steps, 1), worst, recorded, steps, rel,
+            np.hstack([b.x for b in blocks]))
 
 
 def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps=None,
-             burn_in=None, record_every=None, rtol=0.02):
+             burn_in=None, record_every=None, rtol=0.02, warm_burn_in=WARM_BURN_IN,
+             warm=None):
     n_chains = check_int("n_chains", n_chains, 2)
     n_groups = check_int("n_groups", n_groups, 2)
     if n_chains < n_groups or n_chains % n_groups:
@@ -411,6 +423,12 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
     max_sweeps = 4 * int(np.ceil(np.log(SWEEP_TOL) / np.log(q)))
     slow = 1.0 / abs(lin.abscissa)  # slowest relaxation time of the mean
     burn = 2.5 * slow if burn_in is None else burn_in
+    if warm_burn_in is not None:
+        warm_burn_in = check_range("warm_burn_in", warm_burn_in, 0, 1)
+    if warm is None or warm_burn_in is None or not warm.has_chains:
+        warm = None
+    else:
+        burn *= warm_burn_in
     rng = as_generator(seed)
     # one stream per chain block (Generator.spawn needs numpy >= 1.25)
     rngs = [np.random.default_rng(int(v))
@@ -423,9 +441,9 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
                     "sweeps, %d burn-in + %d x %d steps, %d chains", lin.n, A.nnz, h, h_safe,
                     K if K is not None else "adaptive", n_burn, n_samples, thin, n_chains)
         try:
-            gdiag, gedge, mean_sweeps, worst, recorded, steps, rel = _run_chains(
+            gdiag, gedge, mean_sweeps, worst, recorded, steps, rel, x_end = _run_chains(
                 lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples,
-                rngs, A, L, rtol=rtol)
+                rngs, A, L, rtol=rtol, warm=warm)
             break
         except _NoConvergence as exc:
             if h <= h_safe:  # cannot happen: the row-sum step contracts every row by q
@@ -441,11 +459,15 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
                                 sweep_tol=None if K is not None else SWEEP_TOL, q=q,
                                 n_burn=n_burn, thin=thin, n_samples=recorded,
                                 max_samples=n_samples, rtol=rtol, median_rel_stderr=rel,
-                                n_chains=n_chains, n_groups=n_groups, n_steps=steps),
+                                n_chains=n_chains, n_groups=n_groups, n_steps=steps,
+                                warm=warm is not None,
+                                state=WarmStart(chain_index=lin.neuron_index.copy(),
+                                                chains=x_end)),
                       _group_diag=gdiag, _group_edge=gedge)
 
 
-def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=None, **kwargs):
+def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=None, warm=None,
+               **kwargs):
     """Stationary noise covariance of the linearised network.
 
     Parameters
@@ -461,6 +483,13 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
         Sampled route: the most states recorded per chain (default 400).
     seed : None, int or Generator
         Sampled route's noise.
+    warm : WarmStart, optional
+        Sampled route: chain states of an earlier run (``info["state"]``) on a
+        network sharing neurons with this one; they start the chains on the
+        shared neurons' rows (the others keep their cold draw), and the burn-in
+        is ``warm_burn_in`` (default :data:`WARM_BURN_IN`; None: ignore
+        ``warm``) times the cold one. The random streams are consumed as in a
+        cold run.
     **kwargs
         Sampled-route options ``n_chains`` (32), ``n_groups`` (8), ``q``
         (bound on the Jacobi sweep radius, 0.5), ``sweeps`` (default: adaptive, to
@@ -469,7 +498,8 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
         every step), ``rtol`` (default 0.02: recording stops, after at least
         50 samples, once the median relative standard error of the Step I edge
         terms ``C_ii + C_jj - 2 sign(L_ij) C_ij`` is at most rtol; None records
-        all ``n_samples``); all others go to :func:`linearize`.
+        all ``n_samples``), ``warm_burn_in`` (see ``warm``); all others go to
+        :func:`linearize`.
 
     Returns
     -------
@@ -504,4 +534,4 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
         if sampled_kw or n_samples is not None:
             logger.debug("covariance: sampling options ignored by the exact route")
         return _exact(lin, sigma)
-    return _sampled(lin, sigma, n_samples, seed, **sampled_kw)
+    return _sampled(lin, sigma, n_samples, seed, warm=warm, **sampled_kw)

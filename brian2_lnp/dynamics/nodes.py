@@ -21,6 +21,7 @@ from ..random import child_seed
 from ..validation import check_int, check_range
 from .rate import RateNetwork
 from .spectrum import ExponentsArray, kaplan_yorke_dimension, lyapunov_spectrum
+from .warm import WarmStart, map_rows
 
 __all__ = ["RateLyapunovResult", "rate_lyapunov", "node_exponents", "lyapunov_matrix",
            "per_node_exponents", "DEFAULT_K"]
@@ -83,8 +84,13 @@ class RateLyapunovResult(ExponentsArray):
 
 
 
+#: transient steps of a warm-started run (default of ``warm_transient``)
+WARM_TRANSIENT = 100
+
+
 def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
-                  dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None):
+                  dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None,
+                  warm=None, warm_transient=WARM_TRANSIENT):
     """Lyapunov spectrum and per-node exponents of a Connectivity's rate surrogate.
 
     Parameters
@@ -108,10 +114,22 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, bat
         Std of the frozen white-noise input b_i(t) of each sequence
         (dimensionless, like W phi).
     seed : None, int or Generator
+    warm : WarmStart, optional
+        Final state and tangent block of an earlier run (``info["state"]`` of
+        its result), on a network sharing neurons with this one: they replace
+        the cold-start draws on the rows of the shared neurons (new neurons
+        keep theirs; the block is re-orthonormalised), and the transient is
+        shortened to ``warm_transient`` steps. The random streams are consumed
+        as in a cold run, so a warm run is as reproducible as a cold one.
+    warm_transient : int >= 0 or None
+        Transient of a warm-started run (default :data:`WARM_TRANSIENT`);
+        None ignores ``warm``.
 
     Returns
     -------
     RateLyapunovResult
+        ``info["state"]`` is the :class:`~brian2_lnp.dynamics.warm.WarmStart`
+        for the next run, ``info["warm"]`` whether this one started warm.
     """
     net = RateNetwork(conn, dt=dt, phi=phi, w_scale=w_scale, gain=gain)
     n = net.n
@@ -135,7 +153,18 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, bat
         inputs[:, :, b] = net.inputs(total, input_std, seed=rng)
         h0[:, b] = 0.1 * rng.standard_normal(n)
         Q0[:, b * k:(b + 1) * k] = rng.standard_normal((n, k))
-    counter = {"t": 0}
+    is_warm = warm is not None and warm_transient is not None and warm.has_surrogate
+    if is_warm:
+        h0 = map_rows(warm.surrogate_index, warm.surrogate_h, net.neuron_index, h0,
+                      "surrogate state")
+        # new neurons' rows on the scale of an orthonormal column's entries
+        Q0 = map_rows(warm.surrogate_index, warm.surrogate_Q, net.neuron_index,
+                      Q0 / np.sqrt(n), "tangent vectors")
+        run_transient = min(check_int("warm_transient", warm_transient, 0), transient)
+    else:
+        run_transient = transient
+    # a shortened transient uses the last inputs of the cold one (same stream)
+    counter = {"t": transient - run_transient}
 
     def step(h):
         t = counter["t"]
@@ -143,7 +172,10 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, bat
         return net.step(h, inputs[t])
 
     runs = lyapunov_spectrum(step, net.jacobian, h0, n_steps=n_steps, dt=net.dt, k=k,
-                             transient=transient, qr_every=qr_every, Q0=Q0)
+                             transient=run_transient, qr_every=qr_every, Q0=Q0)
+    state = WarmStart(surrogate_index=net.neuron_index.copy(),
+                      surrogate_h=np.column_stack([r.info["final_state"] for r in runs]),
+                      surrogate_Q=np.hstack([r.info["final_Q"] for r in runs]))
     lams = [r.exponents for r in runs]
     q2s = [r.q2_mean for r in runs]
     hists = [r.history for r in runs]
@@ -157,7 +189,8 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, bat
         times=res.times, kaplan_yorke=kaplan_yorke_dimension(lam),
         batch_exponents=np.array(lams), q2_mean=q2, neuron_index=net.neuron_index,
         info=dict(k=k, n_steps=n_steps, transient=transient, qr_every=qr_every, batch=batch,
-                  dt=net.dt, phi=net.phi_name, w_scale=w_scale, gain=gain, input_std=input_std))
+                  dt=net.dt, phi=net.phi_name, w_scale=w_scale, gain=gain, input_std=input_std,
+                  run_transient=run_transient, warm=bool(is_warm), state=state))
 
 
 def node_exponents(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
