@@ -9,7 +9,8 @@ of any larger k from the same start column).
 import numpy as np
 import pytest
 
-from brian2_lnp.dynamics import RateNetwork, lyapunov_spectrum, rate_lyapunov
+from brian2_lnp.dynamics import (RateNetwork, lyapunov_spectrum, rate_lyapunov,
+                                 rate_lyapunov_warm)
 from brian2_lnp.dynamics.threads import WORKERS_ENV, parallel_map, use_workers, workers
 from brian2_lnp.models.config import load_model
 from brian2_lnp.models.generate import generate_network
@@ -213,7 +214,7 @@ def test_warm_surrogate_run_starts_aligned(conn):
     first = rate_lyapunov(conn, transient=400, seed=1, **kw)
     st = first.info["state"]
     assert isinstance(st, WarmStart) and st.surrogate_Q.shape == (net.n, 3)
-    warm = rate_lyapunov(conn, transient=400, warm=st, warm_transient=0, seed=2, **kw)
+    warm = rate_lyapunov_warm(conn, st, transient=400, warm_transient=0, seed=2, **kw)
     cold = rate_lyapunov(conn, transient=0, seed=2, **kw)
     assert warm.info["warm"] and warm.info["run_transient"] == 0
     assert not cold.info["warm"]
@@ -221,12 +222,12 @@ def test_warm_surrogate_run_starts_aligned(conn):
     err_c = np.abs(cold.exponents - exact).max()
     assert err_w < 0.5 * err_c
     # reproducible, and rows of dropped neurons are dropped
-    again = rate_lyapunov(conn, transient=400, warm=st, warm_transient=0, seed=2, **kw)
+    again = rate_lyapunov_warm(conn, st, transient=400, warm_transient=0, seed=2, **kw)
     assert np.array_equal(warm.exponents, again.exponents)
     keep = conn.neuron_active.copy()
     keep[np.flatnonzero(keep)[:2]] = False
-    smaller = rate_lyapunov(conn.replace(neuron_active=keep), transient=400, warm=st,
-                            warm_transient=0, seed=2, **kw)
+    smaller = rate_lyapunov_warm(conn.replace(neuron_active=keep), st, transient=400,
+                                 warm_transient=0, seed=2, **kw)
     assert smaller.info["state"].surrogate_Q.shape == (net.n - 2, 3)
 
 

@@ -23,8 +23,8 @@ from .rate import RateNetwork
 from .spectrum import ExponentsArray, kaplan_yorke_dimension, lyapunov_spectrum
 from .warm import WarmStart, map_rows
 
-__all__ = ["RateLyapunovResult", "rate_lyapunov", "node_exponents", "lyapunov_matrix",
-           "per_node_exponents", "DEFAULT_K"]
+__all__ = ["RateLyapunovResult", "rate_lyapunov", "rate_lyapunov_warm", "node_exponents",
+           "lyapunov_matrix", "per_node_exponents", "DEFAULT_K", "WARM_TRANSIENT"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +89,7 @@ WARM_TRANSIENT = 100
 
 
 def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
-                  dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None,
-                  warm=None, warm_transient=WARM_TRANSIENT):
+                  dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None):
     """Lyapunov spectrum and per-node exponents of a Connectivity's rate surrogate.
 
     Parameters
@@ -114,23 +113,49 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, bat
         Std of the frozen white-noise input b_i(t) of each sequence
         (dimensionless, like W phi).
     seed : None, int or Generator
-    warm : WarmStart, optional
-        Final state and tangent block of an earlier run (``info["state"]`` of
-        its result), on a network sharing neurons with this one: they replace
-        the cold-start draws on the rows of the shared neurons (new neurons
-        keep theirs; the block is re-orthonormalised), and the transient is
-        shortened to ``warm_transient`` steps. The random streams are consumed
-        as in a cold run, so a warm run is as reproducible as a cold one.
-    warm_transient : int >= 0 or None
-        Transient of a warm-started run (default :data:`WARM_TRANSIENT`);
-        None ignores ``warm``.
 
     Returns
     -------
     RateLyapunovResult
         ``info["state"]`` is the :class:`~brian2_lnp.dynamics.warm.WarmStart`
-        for the next run, ``info["warm"]`` whether this one started warm.
+        for a warm start of a later run (:func:`rate_lyapunov_warm`).
     """
+    return _rate_lyapunov(conn, k=k, n_steps=n_steps, transient=transient,
+                          qr_every=qr_every, batch=batch, dt=dt, phi=phi, w_scale=w_scale,
+                          gain=gain, input_std=input_std, seed=seed)
+
+
+def rate_lyapunov_warm(conn, warm, *, warm_transient=WARM_TRANSIENT, **kwargs):
+    """:func:`rate_lyapunov` started from the state of an earlier run.
+
+    Parameters
+    ----------
+    conn : Connectivity
+    warm : WarmStart or None
+        Final states and tangent block of an earlier run (``info["state"]`` of
+        its result) on a network sharing neurons with this one: they replace
+        the cold-start draws on the rows of the shared neurons (new neurons
+        keep theirs; the block is re-orthonormalised), and the transient is
+        shortened to ``warm_transient`` steps. The random streams are consumed
+        as in a cold run (the short transient uses the last inputs of the cold
+        one), so a warm run is as reproducible as a cold one. None: a cold run.
+    warm_transient : int >= 0 or None
+        Transient of a warm-started run (default :data:`WARM_TRANSIENT`);
+        None ignores ``warm``.
+    **kwargs
+        The keywords of :func:`rate_lyapunov`.
+
+    Returns
+    -------
+    RateLyapunovResult
+        ``info["warm"]`` says whether the run started warm.
+    """
+    return _rate_lyapunov(conn, warm=warm, warm_transient=warm_transient, **kwargs)
+
+
+def _rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
+                   dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None,
+                   warm=None, warm_transient=None):
     net = RateNetwork(conn, dt=dt, phi=phi, w_scale=w_scale, gain=gain)
     n = net.n
     k = (n if n <= DEFAULT_K else DEFAULT_K) if k is None else check_int("k", k, 1, n)

@@ -84,8 +84,14 @@ class SurrogateOptions:
     warm_transient: Optional[int] = WARM_TRANSIENT
 
     def rate_kwargs(self):
-        """Keyword arguments of :func:`~brian2_lnp.dynamics.rate_lyapunov`."""
-        return dataclasses.asdict(self)
+        """Keyword arguments of :func:`~brian2_lnp.dynamics.rate_lyapunov`.
+
+        ``warm_transient`` (the transient of a warm-started run,
+        :func:`~brian2_lnp.dynamics.rate_lyapunov_warm`) is not among them.
+        """
+        kw = dataclasses.asdict(self)
+        kw.pop("warm_transient")
+        return kw
 
 
 @dataclass(frozen=True)
@@ -296,7 +302,7 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         An unknown option (the message lists the allowed ones).
     """
     from ..dynamics import covariance as _covariance
-    from ..dynamics import linearize, lyapunov_matrix, rate_lyapunov, spectral_abscissa
+    from ..dynamics import linearize, lyapunov_matrix, rate_lyapunov_warm, spectral_abscissa
 
     t0 = time.perf_counter()
     if (density is None) == (rho is None):
@@ -348,7 +354,8 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
             if node_exponents is None:
                 # the surrogate's inputs come from this call's seed, so the
                 # same seed gives the same pruning
-                res = rate_lyapunov(conn, seed=ne_seed, warm=warm, **sur.rate_kwargs())
+                res = rate_lyapunov_warm(conn, warm, warm_transient=sur.warm_transient,
+                                         seed=ne_seed, **sur.rate_kwargs())
                 node_exponents = res.node_exponents
                 st = res.info["state"]
                 new_warm.update(surrogate_index=st.surrogate_index,
