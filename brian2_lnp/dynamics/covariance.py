@@ -53,6 +53,12 @@ samples, after at least 50), so the cost follows the requested precision;
 ``n_samples`` (400) is then the most recorded, and ``info`` reports the
 samples used and the median relative standard error reached.
 
+Parallel and warm: the chains run in :data:`CHAIN_BLOCKS` fixed blocks of
+whole groups, each with its own random stream, on worker threads
+(:func:`~brian2_lnp.dynamics.threads.parallel_map`; identical results for any
+worker count); ``warm`` starts them from an earlier run's chains with a
+shorter burn-in (docs/performance.md).
+
 Pure NumPy/SciPy; no Brian2.
 """
 from __future__ import annotations

@@ -88,6 +88,67 @@ class RateLyapunovResult(ExponentsArray):
 WARM_TRANSIENT = 100
 
 
+#: the input sequences of a batch are held in memory up to this many bytes; above it
+#: they are drawn again, chunk by chunk, as the run proceeds (the same numbers)
+INPUT_MEMORY_MAX = 256 * 2**20
+
+
+class _BatchInputs:
+    """The frozen input sequences b(t) of a batch, as ``inputs[t]`` -> (n, batch).
+
+    Member b's stream ``child_seed(base, "rate_lyapunov", b)`` draws its
+    (total, n) inputs first, then h0 and Q0. Up to :data:`INPUT_MEMORY_MAX`
+    bytes the inputs are stored; above, :meth:`after_inputs` skips through
+    them in chunks and ``inputs[t]`` (t increasing) draws them again from a
+    fresh copy of each stream in chunks: NumPy generators fill arrays in
+    order, so the numbers are the same and the memory stays bounded.
+    """
+
+    def __init__(self, base, batch, total, n, input_std):
+        self.base, self.batch, self.total, self.n = base, batch, total, n
+        self.std = check_range("input_std", input_std, 0, None)
+        size = 8 * total * n * batch
+        self.chunk = total if size <= INPUT_MEMORY_MAX else max(
+            1, INPUT_MEMORY_MAX // (8 * n * batch))
+        self.start = None
+        self.buf = None
+
+    def _streams(self):
+        return [child_seed(self.base, "rate_lyapunov", b) for b in range(self.batch)]
+
+    def _draw(self, rngs, rows):
+        out = np.empty((rows, self.n, self.batch))
+        for b, rng in enumerate(rngs):
+            out[:, :, b] = self.std * rng.standard_normal((rows, self.n))
+        return out
+
+    def after_inputs(self):
+        """Each member's stream, advanced past its inputs (stores them if they fit)."""
+        rngs = self._streams()
+        if self.std == 0:
+            return rngs
+        if self.chunk >= self.total:
+            self.buf, self.start = self._draw(rngs, self.total), 0
+            return rngs
+        for t0 in range(0, self.total, self.chunk):
+            self._draw(rngs, min(self.chunk, self.total - t0))
+        self.live = self._streams()
+        self.next_row = 0
+        return rngs
+
+    def __getitem__(self, t):
+        if self.std == 0:
+            return 0.0
+        if self.start is None or not self.start <= t < self.start + self.buf.shape[0]:
+            if self.chunk >= self.total or t < self.next_row:
+                raise IndexError(f"inputs: step {t} requested out of order")
+            while self.next_row <= t:  # skip rows before t (a shortened transient)
+                rows = min(self.chunk, self.total - self.next_row)
+                self.buf, self.start = self._draw(self.live, rows), self.next_row
+                self.next_row += rows
+        return self.buf[t - self.start]
+
+
 def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
                   dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None):
     """Lyapunov spectrum and per-node exponents of a Connectivity's rate surrogate.
@@ -170,12 +231,10 @@ def _rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, ba
     # whatever the batch size; the batch then runs as one block (n x batch states,
     # n x batch*k tangent vectors): one sparse product per step instead of batch
     total = transient + n_steps
-    inputs = np.empty((total, n, batch))
+    inputs = _BatchInputs(base, batch, total, n, input_std)
     h0 = np.empty((n, batch))
     Q0 = np.empty((n, batch * k))
-    for b in range(batch):
-        rng = child_seed(base, "rate_lyapunov", b)
-        inputs[:, :, b] = net.inputs(total, input_std, seed=rng)
+    for b, rng in enumerate(inputs.after_inputs()):
         h0[:, b] = 0.1 * rng.standard_normal(n)
         Q0[:, b * k:(b + 1) * k] = rng.standard_normal((n, k))
     is_warm = warm is not None and warm_transient is not None and warm.has_surrogate
