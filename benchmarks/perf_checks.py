@@ -7,6 +7,15 @@ Two measurements on a packaged-model HRSNN (pure NumPy generator):
     (100-step transient from the previous run's tangent vectors and state)
     against a cold run with the same input sequence (500-step transient), for
     three input seeds, next to the difference between cold runs of two seeds.
+``chains``
+    Sampled covariance after one Step I ("weights" coupling, density 0.9) at
+    N = 1200 (above the exact/sampled switch): cold chains against chains
+    warm-started from the previous network's run (half the burn-in), both
+    against the exact covariance, four seeds, all 400 samples.
+``surrogate-state``
+    Why the surrogate is not warm-started by default: the final state of a
+    run (|h| large, saturated) and the exponents of runs started from it,
+    against cold runs from small h.
 ``node-se``
     Whether a precision-driven stop (standard error of per-node exponents over
     10 time blocks) would track the real error: the relative standard error and
@@ -16,6 +25,8 @@ Usage::
 
     python benchmarks/perf_checks.py warm --N 1000
     python benchmarks/perf_checks.py node-se --N 1000
+    python benchmarks/perf_checks.py chains --N 1200
+    python benchmarks/perf_checks.py surrogate-state --N 1000
 
 Prints plain text; every number comes from the run.
 """
@@ -54,6 +65,36 @@ def warm(conn):
     print("median |cold(seed a) - cold(seed b)|: "
           + ", ".join(f"{np.median(np.abs(R[i] - R[i + 1])):.3f}" for i in range(2)) + " 1/s")
     print(f"median |lambda_node| (cold, seed 11): {np.median(np.abs(R[0])):.3f} 1/s")
+
+
+def chains(conn):
+    from brian2_lnp.dynamics import covariance, linearize
+    prev = covariance(linearize(conn, coupling="weights"), method="sampled", seed=5)
+    nxt, _ = noise_prune(conn, density=0.9, seed=1, coupling="weights", covariance="sampled",
+                         spectral_report=False)
+    lin = linearize(nxt, coupling="weights")
+    s = np.sign(lin.L_edge)
+    truth = covariance(lin, method="exact").edge_terms(s)
+    for seed in (1, 2, 3, 4):
+        for name, kw in (("cold", {}), ("warm", dict(warm=prev.info["state"]))):
+            c = covariance(lin, method="sampled", seed=seed, rtol=None, **kw)
+            est = c.edge_terms(s)
+            print(f"seed {seed} {name}: burn-in {c.info['n_burn']} of {c.info['n_steps']} steps"
+                  f" | median |sampled/exact - 1| {np.median(np.abs(est / truth - 1)):.4f}, "
+                  f"mean signed {np.mean(est / truth - 1):+.4f} | median rel. stderr "
+                  f"{np.median(c.stderr(s) / np.abs(est)):.4f}", flush=True)
+
+
+def surrogate_state(conn):
+    prev = rate_lyapunov(conn, seed=99)
+    st = prev.info["state"]
+    print(f"run from small h (seed 99): lambda_max {prev.exponents[0]:.3f} 1/s, final "
+          f"std(h) {st.surrogate_h.std():.2f}")
+    for s in (11, 12):
+        c = rate_lyapunov(conn, seed=s)
+        w = rate_lyapunov_warm(conn, st, seed=s, warm_transient=100)
+        print(f"input seed {s}: lambda_max cold (h0 ~ 0.1) {c.exponents[0]:.3f}, started from "
+              f"that final state {w.exponents[0]:.3f} 1/s", flush=True)
 
 
 def node_se(conn, k=100, qr_every=10, transient=500, total=6000, eps=1e-3):
@@ -101,13 +142,14 @@ def node_se(conn, k=100, qr_every=10, transient=500, total=6000, eps=1e-3):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("check", choices=("warm", "node-se"))
+    ap.add_argument("check", choices=("warm", "node-se", "chains", "surrogate-state"))
     ap.add_argument("--N", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     conn = generate_network(load_model("hrsnn"), N=args.N, seed=args.seed).conn
     print(f"# perf_checks {args.check}: HRSNN N={args.N}, network seed {args.seed}")
-    (warm if args.check == "warm" else node_se)(conn)
+    {"warm": warm, "node-se": node_se, "chains": chains,
+     "surrogate-state": surrogate_state}[args.check](conn)
 
 
 if __name__ == "__main__":

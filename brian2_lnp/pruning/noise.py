@@ -42,7 +42,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..dynamics.covariance import SAMPLED_OPTIONS, WARM_BURN_IN
-from ..dynamics.nodes import WARM_TRANSIENT
 from ..dynamics.warm import WarmStart
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
@@ -81,7 +80,9 @@ class SurrogateOptions:
     w_scale: float = 1e-3
     gain: float = 1.0
     input_std: float = 0.1
-    warm_transient: Optional[int] = WARM_TRANSIENT
+    #: None (default): no warm start of the surrogate (its state is multistable,
+    #: docs/performance.md); an int warm-starts it with that transient
+    warm_transient: Optional[int] = None
 
     def rate_kwargs(self):
         """Keyword arguments of :func:`~brian2_lnp.dynamics.rate_lyapunov`.
