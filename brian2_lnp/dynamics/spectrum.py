@@ -284,24 +284,24 @@ def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=
             raise FloatingPointError(f"state became non-finite {phase} (step {t0 + n_sub - 1})")
         return out[0] if len(out) == 1 else np.hstack(out)
 
+    def intervals(Q, total, phase):
+        """QR intervals over ``total`` steps: yields (Q, R diagonals, steps done)."""
+        t = 0
+        while t < total:
+            n_sub = min(qr_every, total - t)
+            Q, rs = qr_all(advance(Q, n_sub, t, phase))
+            t += n_sub
+            yield Q, rs, t
+
     Q, _ = qr_all(Q0)
-    t = 0
-    while t < transient:
-        n_sub = min(qr_every, transient - t)
-        Q = advance(Q, n_sub, t, "during the transient")
-        Q, _ = qr_all(Q)
-        t += n_sub
+    for Q, _, _ in intervals(Q, transient, "during the transient"):
+        pass
 
     log_sum = np.zeros((B, k))
     q2_sum = np.zeros((B, N, k))
     n_qr = 0
     history, times = [], []
-    t = 0
-    while t < n_steps:
-        n_sub = min(qr_every, n_steps - t)
-        Q = advance(Q, n_sub, t, "at")
-        Q, rs = qr_all(Q)
-        t += n_sub
+    for Q, rs, t in intervals(Q, n_steps, "at"):
         for b in range(B):
             log_sum[b] += np.log(np.maximum(rs[b], _TINY))
             Qb = Q[:, members[b]]
