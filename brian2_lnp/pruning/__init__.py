@@ -13,7 +13,8 @@ from .centrality import centrality_prune, dead_end_neurons
 from .delocalize import DEFAULT_MAX_SHARE, added_max_share, degree, delocalize, laplacian_ipr
 from .driver import (ABLATIONS, DEFAULT_DELOCALIZE_FRACTION, DEFAULT_DENSITY, DEFAULT_Q,
                      STEP_NAMES, Carry, Checkpoint, CheckpointError, ConvergentSchedule,
-                     FixedSchedule, PruneResult, expected_sops_per_rate, prune, run_iteration)
+                     FixedSchedule, PruneOptions, PruneResult, expected_sops_per_rate, prune,
+                     prune_options, run_iteration)
 from .health import graph_health, lambda_max_stats
 from .noise import (COVARIANCE_KEYS, STEP1_KEYS, CovarianceOptions, LinearisationOptions,
                     SurrogateOptions, noise_prune, step1_options)
@@ -22,7 +23,7 @@ from .report import (CentralityPruneReport, DelocalizeReport, NoisePruneReport,
 from .spectral import (DENSE_EIG_MAX, SAMPLERS, edge_scores, keep_probabilities, sample_keep,
                        slowest_eigenvalues, solve_rho, sparsify_linear, spectral_error,
                        stationary_covariance)
-from .timescales import (TimescaleReport, group_labels, lyapunov_objective,
+from .timescales import (TimescaleReport, TimescaleSearch, group_labels, lyapunov_objective,
                          optimize_timescales, quantile_embedding, surrogate_kwargs,
                          wasserstein2_gamma)
 
@@ -38,13 +39,13 @@ __all__ = [
     # Step III
     "delocalize", "degree", "laplacian_ipr", "added_max_share", "DEFAULT_MAX_SHARE",
     # Step IV
-    "optimize_timescales", "TimescaleReport", "quantile_embedding", "wasserstein2_gamma",
+    "optimize_timescales", "TimescaleSearch", "TimescaleReport", "quantile_embedding", "wasserstein2_gamma",
     "lyapunov_objective", "group_labels", "surrogate_kwargs",
     # reports
     "StepReport", "NoisePruneReport", "CentralityPruneReport", "DelocalizeReport",
     "SpectralErrorReport", "to_jsonable",
     # driver
-    "prune", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per_rate",
+    "prune", "PruneOptions", "prune_options", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per_rate",
     "ConvergentSchedule", "FixedSchedule", "Carry", "Checkpoint", "CheckpointError",
     "run_iteration",
     # health report

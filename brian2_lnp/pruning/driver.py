@@ -62,10 +62,12 @@ from ..validation import check_array, check_int, check_range
 from .delocalize import DEFAULT_MAX_SHARE
 from .health import DEFAULT_LAMBDA_SEEDS, HEALTH_COLUMNS, graph_health, lambda_max_stats
 from .noise import STEP1_KEYS
+from .timescales import SEARCH_KEYS
 from .report import to_jsonable
 
 __all__ = ["prune", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per_rate",
            "ConvergentSchedule", "FixedSchedule", "Carry", "Checkpoint", "CheckpointError",
+           "PruneOptions", "prune_options", "SCHEDULE_SHORTCUTS",
            "run_iteration", "DEFAULT_DENSITY", "DEFAULT_Q", "DEFAULT_DELOCALIZE_FRACTION"]
 
 logger = logging.getLogger(__name__)
@@ -376,7 +378,7 @@ def _allowed_step_keys(name):
     if name == "noise":
         allowed |= set().union(*STEP1_KEYS.values())
     if name == "timescales":
-        allowed |= set(_RATE_KEYS)
+        allowed |= set(_RATE_KEYS) | set(SEARCH_KEYS)
     return sorted(allowed)
 
 
@@ -715,11 +717,83 @@ def _unchanged(rows, tol):
     return n
 
 
+@dataclass(frozen=True)
+class PruneOptions:
+    """What :func:`prune` runs besides the schedule, and what it measures per iteration.
+
+    Parameters
+    ----------
+    step_kwargs : dict of dict, optional
+        Extra keyword arguments per step name, e.g.
+        ``{"noise": {"coupling": "weights"}, "timescales": {"n_calls": 10}}``.
+        Step I keywords reach :func:`noise_prune` exactly as they would in a
+        direct call. An unknown key is an error naming the step and the
+        allowed keys.
+    step_functions : dict, optional
+        Replace a step's implementation: name -> ``f(conn, *, seed, **kw) ->
+        (Connectivity, report)`` (for experiments and tests).
+    timescales_every : int >= 1, optional
+        Run Step IV every this many iterations; default (None): once, after the
+        last iteration.
+    lyapunov : None, False or callable
+        lambda_max for the history: None uses the rate surrogate
+        (:func:`~brian2_lnp.pruning.health.lambda_max_stats`, ``lambda_seeds``
+        input sequences fixed for the run, mean and standard error); False
+        skips it (NaN); a callable ``f(conn) -> float`` is used as is.
+    lyap_kwargs : dict, optional
+        Options of the history's rate surrogate and of the default Step IV
+        objective.
+    lambda_seeds : int >= 1
+        Input sequences averaged for lambda_max.
+    rates : array (N,), optional
+        Per-neuron rates (Hz) for the ``sops_per_rate`` column; default 1 Hz each.
+    """
+
+    step_kwargs: Optional[dict] = None
+    step_functions: Optional[dict] = None
+    timescales_every: Optional[int] = None
+    lyapunov: object = None
+    lyap_kwargs: Optional[dict] = None
+    lambda_seeds: int = DEFAULT_LAMBDA_SEEDS
+    rates: object = None
+
+
+#: flat keywords of :func:`prune` that set a field of the schedule
+SCHEDULE_SHORTCUTS = ("density", "q", "delocalize_fraction")
+
+
+def prune_options(options=None, **flat):
+    """:class:`PruneOptions` and schedule shortcuts from an object and/or flat keywords.
+
+    Flat keywords that name a :class:`PruneOptions` field override it; the
+    shortcuts ``density``, ``q`` and ``delocalize_fraction`` are returned
+    separately (they set fields of the schedule, see :func:`prune`).
+
+    Returns
+    -------
+    (PruneOptions, dict)
+
+    Raises
+    ------
+    TypeError
+        A keyword that is neither (the message lists the allowed ones), or
+        ``options`` that is not a PruneOptions.
+    """
+    options = PruneOptions() if options is None else options
+    if not isinstance(options, PruneOptions):
+        raise TypeError(f"options: expected a PruneOptions, got {type(options).__name__}")
+    fields = tuple(f.name for f in dataclasses.fields(PruneOptions))
+    unknown = sorted(set(flat) - set(fields) - set(SCHEDULE_SHORTCUTS))
+    if unknown:
+        raise TypeError(f"prune: unknown keyword(s) {unknown}; allowed: "
+                        f"{', '.join(SCHEDULE_SHORTCUTS + fields)}")
+    shortcuts = {k: flat.pop(k) for k in SCHEDULE_SHORTCUTS if k in flat}
+    return dataclasses.replace(options, **flat), shortcuts
+
+
 def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="convergent",
-          density=None, q=None, delocalize_fraction=None, timescales_every=None,
-          step_kwargs=None, seed=None, checkpoint_dir=None, progress=False, callback=None,
-          lyapunov=None, lyap_kwargs=None, lambda_seeds=DEFAULT_LAMBDA_SEEDS, rates=None,
-          step_functions=None):
+          options=None, seed=None, checkpoint_dir=None, progress=False, callback=None,
+          **overrides):
     """Iterative Lyapunov Noise Pruning.
 
     Parameters
@@ -737,21 +811,9 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         :data:`ABLATIONS` maps the paper's ablation points A-E to settings.
     schedule : "convergent", "fixed", ConvergentSchedule or FixedSchedule
         How much each step prunes per iteration (see the module doc).
-    density, q, delocalize_fraction : float, optional
-        Override the schedule's field of the same meaning: Step I density
-        (convergent: at iteration 1 only, to calibrate rho), Step II q
-        (convergent: the quantile calibrating the threshold), Step III amount
-        (convergent: fraction of this iteration's removed synapses, i.e.
-        ``add_ratio``; fixed: fraction of the effective synapses).
-    timescales_every : int >= 1, optional
-        Run Step IV every this many iterations; default (None): once, after the
-        last iteration.
-    step_kwargs : dict of dict, optional
-        Extra keyword arguments per step name, e.g.
-        ``{"noise": {"coupling": "weights"}, "timescales": {"n_calls": 10}}``.
-        Step I keywords reach :func:`noise_prune` exactly as they would in a
-        direct call. An unknown key is an error naming the step and the
-        allowed keys.
+    options : PruneOptions, optional
+        Step keywords and replacements, Step IV frequency, and what the
+        history measures (:class:`PruneOptions`).
     seed : None, int or Generator
         Base seed; with a checkpoint the base seed is stored and re-used.
     checkpoint_dir : str or path, optional
@@ -761,21 +823,16 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
     callback : callable, optional
         ``callback(iteration, conn, row)`` after each iteration (after its
         checkpoint is written); returning ``False`` stops the driver cleanly.
-    lyapunov : None, False or callable
-        lambda_max for the history: None uses the rate surrogate
-        (:func:`~brian2_lnp.pruning.health.lambda_max_stats`, ``lambda_seeds``
-        input sequences fixed for the run, mean and standard error); False
-        skips it (NaN); a callable ``f(conn) -> float`` is used as is.
-    lyap_kwargs : dict, optional
-        Options of the history's rate surrogate and of the default Step IV
-        objective.
-    lambda_seeds : int >= 1
-        Input sequences averaged for lambda_max.
-    rates : array (N,), optional
-        Per-neuron rates (Hz) for the ``sops_per_rate`` column; default 1 Hz each.
-    step_functions : dict, optional
-        Replace a step's implementation: name -> ``f(conn, *, seed, **kw) ->
-        (Connectivity, report)`` (for experiments and tests).
+    **overrides
+        Flat shortcuts: any :class:`PruneOptions` field (e.g.
+        ``lyap_kwargs={...}``, ``step_kwargs={...}``, ``lyapunov=False``)
+        overrides that field of ``options``; ``density``, ``q`` and
+        ``delocalize_fraction`` override the schedule's field of the same
+        meaning: Step I density (convergent: at iteration 1 only, to
+        calibrate rho), Step II q (convergent: the quantile calibrating the
+        threshold), Step III amount (convergent: fraction of this iteration's
+        removed synapses, i.e. ``add_ratio``; fixed: fraction of the
+        effective synapses). Any other keyword is a TypeError.
 
     Returns
     -------
@@ -792,6 +849,10 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
     CheckpointError
         A corrupt or truncated checkpoint file (the message names it).
     """
+    options, shortcuts = prune_options(options, **overrides)
+    step_kwargs, step_functions = options.step_kwargs, options.step_functions
+    timescales_every, lyapunov = options.timescales_every, options.lyapunov
+    lyap_kwargs, lambda_seeds, rates = options.lyap_kwargs, options.lambda_seeds, options.rates
     model = None
     if isinstance(net_or_connectivity, Connectivity):
         conn0 = net_or_connectivity
@@ -819,7 +880,8 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
     if len(set(steps)) != len(steps):
         raise ValueError(f"steps: each step may appear once, got {list(steps)}")
     steps = tuple(s for s in STEP_NAMES if s in steps)
-    sched = _resolve_schedule(schedule, density, q, delocalize_fraction)
+    sched = _resolve_schedule(schedule, shortcuts.get("density"), shortcuts.get("q"),
+                              shortcuts.get("delocalize_fraction"))
     if timescales_every is not None:
         timescales_every = check_int("timescales_every", timescales_every, 1)
     lambda_seeds = check_int("lambda_seeds", lambda_seeds, 1)

@@ -33,10 +33,12 @@ How it is done here
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 from scipy import stats
@@ -46,7 +48,7 @@ from ..dynamics.threads import parallel_map
 from ..random import as_generator, child_seed
 from ..validation import check_choice, check_int, check_range
 
-__all__ = ["optimize_timescales", "TimescaleReport", "quantile_embedding",
+__all__ = ["optimize_timescales", "TimescaleSearch", "SEARCH_KEYS", "TimescaleReport", "quantile_embedding",
            "wasserstein2_gamma", "lyapunov_objective", "group_labels", "surrogate_kwargs"]
 
 logger = logging.getLogger(__name__)
@@ -298,16 +300,12 @@ def _rank_uniforms(conn, labels):
     return u
 
 
-def optimize_timescales(conn, *, n_calls=20, n_initial=None, bounds=None,
-                        target=DEFAULT_TARGET, kernel="wasserstein", groups="auto",
-                        u=None, n_quantiles=32, n_candidates=2000, tau_min=DEFAULT_TAU_MIN,
-                        seed=None, objective=None, **lyap_kwargs):
-    """LNP Step IV: optimise the tau_m distribution of each neuron group.
+@dataclass(frozen=True)
+class TimescaleSearch:
+    """The Bayesian optimisation of Step IV (:func:`optimize_timescales`).
 
     Parameters
     ----------
-    conn : Connectivity
-        The (pruned) network. Only active neurons are changed.
     n_calls : int
         Number of objective evaluations of the search (>= 1). The incoming
         network is evaluated once more, as the baseline.
@@ -320,29 +318,62 @@ def optimize_timescales(conn, *, n_calls=20, n_initial=None, bounds=None,
         ``mean_0, shape_0, mean_1, ...`` (mean in second). A dict
         ``{"mean": (lo, hi), "shape": (lo, hi)}`` applies to every group.
         Default: mean within [1/3, 3] x the group's current mean, shape in [1, 30].
-    target : float
-        Target lambda_max (1/s) of the default objective. Default -1.0.
     kernel : {"wasserstein", "raw"}
         "wasserstein": Matern kernel on quantile embeddings (= Matern on W2;
         the paper's kernel). "raw": :func:`skopt.gp_minimize` on the raw vector.
-    groups : {"auto", "type", "cluster", "type_cluster"}
-        See :func:`group_labels`; "auto" = per cluster for a CHRSNN, else E/I.
-    u : array (N,), optional
-        Fixed per-neuron uniforms for the quantile mapping (e.g.
-        ``NetworkSpec.u_tau``). Default: from current ranks within each group.
     n_quantiles : int
         Quantile levels per group in the embedding.
     n_candidates : int
         Random candidates scored by EI per step (plus local perturbations of
         the incumbent).
+    """
+
+    n_calls: int = 20
+    n_initial: Optional[int] = None
+    bounds: object = None
+    kernel: str = "wasserstein"
+    n_quantiles: int = 32
+    n_candidates: int = 2000
+
+    def __post_init__(self):
+        check_int("n_calls", self.n_calls, 1)
+        check_choice("kernel", self.kernel, {"wasserstein", "raw"})
+        check_int("n_quantiles", self.n_quantiles, 1)
+        check_int("n_candidates", self.n_candidates, 1)
+
+
+#: flat keywords of :func:`optimize_timescales` that set a :class:`TimescaleSearch` field
+SEARCH_KEYS = tuple(f.name for f in dataclasses.fields(TimescaleSearch))
+
+
+def optimize_timescales(conn, search=None, *, target=DEFAULT_TARGET, groups="auto", u=None,
+                        tau_min=DEFAULT_TAU_MIN, seed=None, objective=None, **options):
+    """LNP Step IV: optimise the tau_m distribution of each neuron group.
+
+    Parameters
+    ----------
+    conn : Connectivity
+        The (pruned) network. Only active neurons are changed.
+    search : TimescaleSearch, optional
+        Evaluations, initial design, bounds, kernel and candidates of the
+        search (:class:`TimescaleSearch`).
+    target : float
+        Target lambda_max (1/s) of the default objective. Default -1.0.
+    groups : {"auto", "type", "cluster", "type_cluster"}
+        See :func:`group_labels`; "auto" = per cluster for a CHRSNN, else E/I.
+    u : array (N,), optional
+        Fixed per-neuron uniforms for the quantile mapping (e.g.
+        ``NetworkSpec.u_tau``). Default: from current ranks within each group.
     tau_min : float
         Floor (second) for written-back tau_m.
     seed : None, int or Generator
     objective : callable, optional
         ``objective(conn) -> float`` to minimise. Default
         :func:`lyapunov_objective` with ``target`` and ``**lyap_kwargs``.
-    **lyap_kwargs
-        Passed to :func:`brian2_lnp.dynamics.rate_lyapunov` by the default objective.
+    **options
+        Flat shortcuts: a :class:`TimescaleSearch` field (e.g. ``n_calls=10``)
+        overrides that field of ``search``; every other keyword is passed to
+        :func:`brian2_lnp.dynamics.rate_lyapunov` by the default objective.
 
     Returns
     -------
@@ -353,10 +384,14 @@ def optimize_timescales(conn, *, n_calls=20, n_initial=None, bounds=None,
     t0 = time.perf_counter()
     if not isinstance(conn, Connectivity):
         raise TypeError(f"conn: expected a Connectivity, got {type(conn).__name__}")
-    n_calls = check_int("n_calls", n_calls, 1)
-    check_choice("kernel", kernel, {"wasserstein", "raw"})
-    n_quantiles = check_int("n_quantiles", n_quantiles, 1)
-    n_candidates = check_int("n_candidates", n_candidates, 1)
+    search = TimescaleSearch() if search is None else search
+    if not isinstance(search, TimescaleSearch):
+        raise TypeError(f"search: expected a TimescaleSearch, got {type(search).__name__}")
+    search = dataclasses.replace(search, **{k: options.pop(k) for k in list(options)
+                                            if k in SEARCH_KEYS})
+    lyap_kwargs = options
+    n_calls, n_initial, bounds = search.n_calls, search.n_initial, search.bounds
+    kernel, n_quantiles, n_candidates = search.kernel, search.n_quantiles, search.n_candidates
     tau_min = check_range("tau_min", tau_min, 0.0)
     target = check_range("target", target)
     if conn.n_active_neurons == 0:
