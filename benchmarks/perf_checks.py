@@ -16,6 +16,11 @@ Two measurements on a packaged-model HRSNN (pure NumPy generator):
     Why the surrogate is not warm-started by default: the final state of a
     run (|h| large, saturated) and the exponents of runs started from it,
     against cold runs from small h.
+``cov-seeds``
+    Accuracy of the default sampled covariance over covariance seeds 1-8 on
+    HRSNN network seed 1 (node exponents k = 50, 300 steps, as in
+    bench_dynamics.py): median |sampled/exact - 1| per seed. Run it from two
+    checkouts to compare the random streams of two versions.
 ``node-se``
     Whether a precision-driven stop (standard error of per-node exponents over
     10 time blocks) would track the real error: the relative standard error and
@@ -27,6 +32,7 @@ Usage::
     python benchmarks/perf_checks.py node-se --N 1000
     python benchmarks/perf_checks.py chains --N 1200
     python benchmarks/perf_checks.py surrogate-state --N 1000
+    python benchmarks/perf_checks.py cov-seeds --N 500 --seed 1
 
 Prints plain text; every number comes from the run.
 """
@@ -97,6 +103,18 @@ def surrogate_state(conn):
               f"that final state {w.exponents[0]:.3f} 1/s", flush=True)
 
 
+def cov_seeds(conn):
+    from brian2_lnp.dynamics import covariance, linearize, node_exponents
+    lin = linearize(conn, node_exponents=node_exponents(conn, k=50, n_steps=300,
+                                                        transient=100, seed=1))
+    s = np.sign(lin.L_edge)
+    truth = covariance(lin, method="exact").edge_terms(s)
+    errs = [np.median(np.abs(covariance(lin, method="sampled", seed=seed).edge_terms(s)
+                             / truth - 1)) for seed in range(1, 9)]
+    print("median |sampled/exact - 1| per covariance seed 1-8: "
+          + " ".join(f"{e:.4f}" for e in errs) + f" | mean {np.mean(errs):.4f}")
+
+
 def node_se(conn, k=100, qr_every=10, transient=500, total=6000, eps=1e-3):
     net = RateNetwork(conn)
     rng = child_seed(5, "rate_lyapunov", 0)
@@ -142,14 +160,15 @@ def node_se(conn, k=100, qr_every=10, transient=500, total=6000, eps=1e-3):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("check", choices=("warm", "node-se", "chains", "surrogate-state"))
+    ap.add_argument("check", choices=("warm", "node-se", "chains", "surrogate-state",
+                                      "cov-seeds"))
     ap.add_argument("--N", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     conn = generate_network(load_model("hrsnn"), N=args.N, seed=args.seed).conn
     print(f"# perf_checks {args.check}: HRSNN N={args.N}, network seed {args.seed}")
     {"warm": warm, "node-se": node_se, "chains": chains,
-     "surrogate-state": surrogate_state}[args.check](conn)
+     "surrogate-state": surrogate_state, "cov-seeds": cov_seeds}[args.check](conn)
 
 
 if __name__ == "__main__":
