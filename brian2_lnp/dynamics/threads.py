@@ -29,7 +29,8 @@ cut into the same pieces, whatever the worker count, and each piece's
 arithmetic does not depend on which thread runs it, so results are
 bit-identical for any number of workers (tests/test_parallel.py). BLAS stays
 pinned by :func:`fixed_blas_threads` (the limit is process-wide, so it holds
-in the worker threads too).
+in the worker threads too; with an OpenMP-threaded BLAS, whose limit is per
+thread, each worker task sets it for its own thread).
 """
 from __future__ import annotations
 
@@ -167,6 +168,32 @@ def parallel_map(fn, items):
             raise first_exc
         return out
     with fixed_blas_threads():  # held by this thread for all workers
-        futures = [_pool(n).submit(fn, x) for x in items]
+        task = _per_thread_limit(fn) if _blas_limit_is_per_thread() else fn
+        futures = [_pool(n).submit(task, x) for x in items]
         concurrent.futures.wait(futures)
     return [f.result() for f in futures]
+
+
+_layers = []
+
+
+def _blas_limit_is_per_thread():
+    """True when a loaded BLAS is OpenMP-threaded (its thread limit is per thread)."""
+    if not _layers:
+        try:
+            from threadpoolctl import threadpool_info
+            _layers.append(any(i.get("user_api") == "blas"
+                               and i.get("threading_layer") == "openmp"
+                               for i in threadpool_info()))
+        except ImportError:
+            _layers.append(False)
+    return _layers[0]
+
+
+def _per_thread_limit(fn):
+    """``fn`` run under the BLAS limit set in its own thread (OpenMP BLAS builds)."""
+    def task(x):
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(limits=blas_threads(), user_api="blas"):
+            return fn(x)
+    return task
