@@ -288,3 +288,19 @@ def test_batch_inputs_drawn_in_chunks_are_the_same_numbers(conn, monkeypatch):
     assert np.array_equal(stored.batch_exponents, chunked.batch_exponents)
     assert np.array_equal(stored.node_exponents, chunked.node_exponents, equal_nan=True)
     assert np.array_equal(warm_stored.batch_exponents, warm_chunked.batch_exponents)
+
+
+def test_parallel_map_works_in_a_forked_child():
+    import multiprocessing as mp
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork start method")
+    with use_workers(2):
+        assert parallel_map(abs, [-1, -2]) == [1, 2]   # the parent's pool exists now
+        ctx = mp.get_context("fork")
+        with ctx.Pool(1) as pool:
+            assert pool.apply_async(_child_map).get(timeout=60) == [1, 4, 9]
+
+
+def _child_map():
+    with use_workers(2):
+        return parallel_map(lambda x: x * x, [1, 2, 3])

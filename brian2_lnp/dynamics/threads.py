@@ -95,6 +95,18 @@ _pools = {}
 _pools_lock = threading.Lock()
 
 
+def _forget_pools_in_child():
+    # a forked child has the parent's executors but none of their threads: submitting
+    # to them would wait forever, so the child starts its own pools
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools_in_child)
+
+
 def _check_workers(name, value):
     try:
         n = int(str(value).strip())
