@@ -53,6 +53,12 @@ samples, after at least 50), so the cost follows the requested precision;
 ``n_samples`` (400) is then the most recorded, and ``info`` reports the
 samples used and the median relative standard error reached.
 
+Parallel and warm: the chains run in :data:`CHAIN_BLOCKS` fixed blocks of
+whole groups, each with its own random stream, on worker threads
+(:func:`~brian2_lnp.dynamics.threads.parallel_map`; identical results for any
+worker count); ``warm`` starts them from an earlier run's chains with a
+shorter burn-in (docs/performance.md).
+
 Pure NumPy/SciPy; no Brian2.
 """
 from __future__ import annotations
@@ -69,7 +75,8 @@ import scipy.sparse.linalg as spla
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
 from .linear import LinearNetwork, UnstableNetworkError, arpack_eigs, linearize
-from .threads import fixed_blas_threads
+from .threads import fixed_blas_threads, parallel_map
+from .warm import WarmStart, map_rows
 
 __all__ = ["Covariance", "covariance", "AUTO_EXACT_MAX", "SAMPLED_OPTIONS", "SWEEP_TOL",
            "jacobi_radius", "scheme_stationary_covariance"]
@@ -81,7 +88,10 @@ AUTO_EXACT_MAX = 1000
 
 #: keyword options of the sampled route (besides n_samples)
 SAMPLED_OPTIONS = ("n_chains", "n_groups", "q", "sweeps", "burn_in", "record_every",
-                   "rtol")
+                   "rtol", "warm_burn_in")
+
+#: default burn-in of warm-started chains, as a fraction of the cold burn-in
+WARM_BURN_IN = 0.5
 
 
 @dataclass
@@ -262,82 +272,143 @@ def _median_rel_stderr(gdiag, gedge, rows, cols, signs):
     return float(np.median(se[ok] / est[ok])) if ok.any() else 0.0
 
 
-def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples, rng,
-                A, L, rtol=None, min_samples=50, check_every=25):
+#: the chains are cut into at most this many blocks of whole groups, each with its
+#: own random stream; the blocks run on worker threads (a fixed cut: the result does
+#: not depend on the number of workers)
+CHAIN_BLOCKS = 2
+
+
+def _chain_blocks(n_groups):
+    """Number of chain blocks: the largest divisor of n_groups up to CHAIN_BLOCKS."""
+    return max(b for b in range(1, CHAIN_BLOCKS + 1) if n_groups % b == 0)
+
+
+class _ChainBlock:
+    """A block of whole chain groups with its own generator, state and sweep count.
+
+    Advanced in chunks of steps by :meth:`run`; its arithmetic depends only on
+    its own stream, so blocks can run on any thread in any order.
+    """
+
+    def __init__(self, rng, n_chains, n_groups, sd0):
+        self.rng = rng
+        self.m = n_chains
+        self.g = n_groups
+        self.per = n_chains // n_groups
+        # start from the uncoupled stationary law N(0, sigma^2 / 2D): closer than 0
+        self.x = rng.standard_normal((sd0.size, n_chains)) * sd0[:, None]
+        self.last_k = 0
+        self.total_sweeps = 0
+        self.worst = 0
+
+    def start_recording(self, n, n_edges):
+        self.gdiag = np.zeros((n, self.g))
+        self.gedge = np.zeros((n_edges, self.g))
+
+    def run(self, sc, n_steps, record, thin, phase_step):
+        """``n_steps`` Cayley steps; accumulate moments every ``thin``-th if ``record``."""
+        K, max_sweeps = sc["K"], sc["max_sweeps"]
+        dinv, Ah, Lh, sq = sc["dinv"], sc["Ah"], sc["Lh"], sc["sq"]
+        rows, cols, chunk = sc["rows"], sc["cols"], max(1, int(4e6 // self.m))
+        n = dinv.shape[0]
+        x = self.x
+        for t in range(n_steps):
+            rhs = Ah @ x
+            rhs += x
+            rhs += sq * self.rng.standard_normal((n, self.m))
+            y = dinv * rhs
+            # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs: exactly K, or adaptive. The
+            # sweep count barely changes between steps, so convergence is tested only
+            # from two sweeps before the previous step's count on (each test costs ~1/4
+            # sweep).
+            k = 0
+            for k in range(1, (K if K is not None else max_sweeps) + 1):
+                y_new = Lh @ y
+                y_new += rhs
+                y_new *= dinv
+                done = (K is None and k >= self.last_k - 2
+                        and np.abs(y_new - y).max() <= SWEEP_TOL * np.abs(y_new).max())
+                y = y_new
+                if done:
+                    break
+            else:
+                if K is None:
+                    raise _NoConvergence(phase_step + t)
+            self.last_k = k
+            self.total_sweeps += k
+            self.worst = max(self.worst, k)
+            x = y
+            if record and (t + 1) % thin == 0:
+                if not np.isfinite(x).all():
+                    raise FloatingPointError(
+                        "covariance(sampled): chains diverged; lower q or increase margin")
+                self.gdiag += (x * x).reshape(n, self.g, self.per).sum(axis=2)
+                for s0 in range(0, rows.size, chunk):
+                    r, c = rows[s0:s0 + chunk], cols[s0:s0 + chunk]
+                    self.gedge[s0:s0 + chunk] += (x[r] * x[c]).reshape(
+                        r.size, self.g, self.per).sum(axis=2)
+        self.x = x
+
+
+def _run_chains(lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples,
+                rngs, A, L, rtol=None, min_samples=50, check_every=25, warm=None):
     """Run the Cayley chains; K sweeps per step, or adaptive (K None) up to max_sweeps.
 
-    With ``rtol``, recording stops early (after at least ``min_samples``, tested
-    every ``check_every`` samples) once the median relative standard error of
-    the Step I edge terms (signs of ``lin.L_edge``) is at most ``rtol``.
+    The chains are cut into ``len(rngs)`` blocks of whole groups, each with its
+    own generator; the blocks advance in lockstep chunks (the burn-in, then
+    ``check_every`` samples at a time) on worker threads. With ``rtol``,
+    recording stops early (after at least ``min_samples``, tested every
+    ``check_every`` samples) once the median relative standard error of the
+    Step I edge terms (signs of ``lin.L_edge``) is at most ``rtol``. ``warm``
+    (a WarmStart with chains) replaces the start on the rows of shared neurons.
     """
     n = lin.n
-    sq = np.sqrt(h) * sigma
-    dinv = (1.0 / (1.0 + 0.5 * h * lin.D))[:, None]
-    Ah = (0.5 * h) * A
-    Lh = (0.5 * h) * L
-    # start from the uncoupled stationary law N(0, sigma^2 / 2D): closer than 0
-    x = rng.standard_normal((n, n_chains)) * (sigma / np.sqrt(2 * lin.D))[:, None]
+    nb = len(rngs)
     rows, cols = lin.rows, lin.cols
     signs = np.sign(np.asarray(lin.L_edge, dtype=float))
-    per = n_chains // n_groups
-    gdiag = np.zeros((n, n_groups))
-    gedge = np.zeros((rows.size, n_groups))
-    # edges processed in chunks so the (edges x chains) product stays O(chunk * m)
-    chunk = max(1, int(4e6 // n_chains))
-    n_total = n_burn + thin * n_samples
+    sc = dict(K=K, max_sweeps=max_sweeps, sq=np.sqrt(h) * sigma,
+              dinv=(1.0 / (1.0 + 0.5 * h * lin.D))[:, None], Ah=(0.5 * h) * A,
+              Lh=(0.5 * h) * L, rows=rows, cols=cols)
+    sd0 = sigma / np.sqrt(2 * lin.D)
+    blocks = [_ChainBlock(r, n_chains // nb, n_groups // nb, sd0) for r in rngs]
+    if warm is not None:
+        x0 = map_rows(warm.chain_index, warm.chains, lin.neuron_index,
+                      np.hstack([b.x for b in blocks]), "covariance chains")
+        for i, b in enumerate(blocks):
+            b.x = np.ascontiguousarray(x0[:, i * b.m:(i + 1) * b.m])
+    parallel_map(lambda b: b.run(sc, n_burn, False, thin, 0), blocks)
+    for b in blocks:
+        b.start_recording(n, rows.size)
     recorded = 0
-    total_sweeps = 0
-    worst = 0
-    last_k = 0
+    steps = n_burn
     rel = float("nan")
-    t = -1
-    for t in range(n_total):
-        rhs = Ah @ x
-        rhs += x
-        rhs += sq * rng.standard_normal((n, n_chains))
-        y = dinv * rhs
-        # Jacobi sweeps for (I + hD/2 - hL/2) y = rhs: exactly K, or adaptive. The
-        # sweep count barely changes between steps, so convergence is tested only from
-        # two sweeps before the previous step's count on (each test costs ~1/4 sweep).
-        k = 0
-        for k in range(1, (K if K is not None else max_sweeps) + 1):
-            y_new = Lh @ y
-            y_new += rhs
-            y_new *= dinv
-            done = (K is None and k >= last_k - 2
-                    and np.abs(y_new - y).max() <= SWEEP_TOL * np.abs(y_new).max())
-            y = y_new
-            if done:
-                break
+    while recorded < n_samples:
+        if rtol is None:
+            want = n_samples
+        elif recorded < min_samples:
+            want = min(min_samples, n_samples)
         else:
-            if K is None:
-                raise _NoConvergence(t)
-        last_k = k
-        total_sweeps += k
-        worst = max(worst, k)
-        x = y
-        if t >= n_burn and (t - n_burn + 1) % thin == 0:
-            if not np.isfinite(x).all():
-                raise FloatingPointError(
-                    "covariance(sampled): chains diverged; lower q or increase margin")
-            gdiag += (x * x).reshape(n, n_groups, per).sum(axis=2)
-            for s0 in range(0, rows.size, chunk):
-                r, c = rows[s0:s0 + chunk], cols[s0:s0 + chunk]
-                gedge[s0:s0 + chunk] += (x[r] * x[c]).reshape(r.size, n_groups, per).sum(axis=2)
-            recorded += 1
-            if (rtol is not None and recorded >= min_samples and rows.size
-                    and (recorded - min_samples) % check_every == 0):
-                rel = _median_rel_stderr(gdiag, gedge, rows, cols, signs)
-                if rel <= rtol:
-                    break
-    norm = recorded * per
-    steps = t + 1
-    return (gdiag / norm, gedge / norm, total_sweeps / max(steps, 1), worst, recorded, steps,
-            rel)
+            want = min(recorded + check_every, n_samples)
+        parallel_map(lambda b: b.run(sc, (want - recorded) * thin, True, thin, steps), blocks)
+        steps += (want - recorded) * thin
+        recorded = want
+        if rtol is not None and recorded >= min_samples and rows.size:
+            rel = _median_rel_stderr(np.hstack([b.gdiag for b in blocks]),
+                                     np.hstack([b.gedge for b in blocks]), rows, cols, signs)
+            if rel <= rtol:
+                break
+    norm = recorded * (n_chains // n_groups)
+    gdiag = np.hstack([b.gdiag for b in blocks]) / norm
+    gedge = np.hstack([b.gedge for b in blocks]) / norm
+    total_sweeps = sum(b.total_sweeps for b in blocks) / nb
+    worst = max(b.worst for b in blocks)
+    return (gdiag, gedge, total_sweeps / max(steps, 1), worst, recorded, steps, rel,
+            np.hstack([b.x for b in blocks]))
 
 
 def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps=None,
-             burn_in=None, record_every=None, rtol=0.02):
+             burn_in=None, record_every=None, rtol=0.02, warm_burn_in=WARM_BURN_IN,
+             warm=None):
     n_chains = check_int("n_chains", n_chains, 2)
     n_groups = check_int("n_groups", n_groups, 2)
     if n_chains < n_groups or n_chains % n_groups:
@@ -358,7 +429,16 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
     max_sweeps = 4 * int(np.ceil(np.log(SWEEP_TOL) / np.log(q)))
     slow = 1.0 / abs(lin.abscissa)  # slowest relaxation time of the mean
     burn = 2.5 * slow if burn_in is None else burn_in
+    if warm_burn_in is not None:
+        warm_burn_in = check_range("warm_burn_in", warm_burn_in, 0, 1)
+    if warm is None or warm_burn_in is None or not warm.has_chains:
+        warm = None
+    else:
+        burn *= warm_burn_in
     rng = as_generator(seed)
+    # one stream per chain block (Generator.spawn needs numpy >= 1.25)
+    rngs = [np.random.default_rng(int(v))
+            for v in rng.integers(2**63, size=_chain_blocks(n_groups))]
     t0 = time.perf_counter()
     while True:
         n_burn = int(np.ceil(burn / h))
@@ -367,9 +447,9 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
                     "sweeps, %d burn-in + %d x %d steps, %d chains", lin.n, A.nnz, h, h_safe,
                     K if K is not None else "adaptive", n_burn, n_samples, thin, n_chains)
         try:
-            gdiag, gedge, mean_sweeps, worst, recorded, steps, rel = _run_chains(
+            gdiag, gedge, mean_sweeps, worst, recorded, steps, rel, x_end = _run_chains(
                 lin, sigma, h, K, max_sweeps, n_chains, n_groups, n_burn, thin, n_samples,
-                rng, A, L, rtol=rtol)
+                rngs, A, L, rtol=rtol, warm=warm)
             break
         except _NoConvergence as exc:
             if h <= h_safe:  # cannot happen: the row-sum step contracts every row by q
@@ -385,11 +465,15 @@ def _sampled(lin, sigma, n_samples, seed, n_chains=32, n_groups=8, q=0.5, sweeps
                                 sweep_tol=None if K is not None else SWEEP_TOL, q=q,
                                 n_burn=n_burn, thin=thin, n_samples=recorded,
                                 max_samples=n_samples, rtol=rtol, median_rel_stderr=rel,
-                                n_chains=n_chains, n_groups=n_groups, n_steps=steps),
+                                n_chains=n_chains, n_groups=n_groups, n_steps=steps,
+                                warm=warm is not None,
+                                state=WarmStart(chain_index=lin.neuron_index.copy(),
+                                                chains=x_end)),
                       _group_diag=gdiag, _group_edge=gedge)
 
 
-def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=None, **kwargs):
+def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=None, warm=None,
+               **kwargs):
     """Stationary noise covariance of the linearised network.
 
     Parameters
@@ -405,6 +489,13 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
         Sampled route: the most states recorded per chain (default 400).
     seed : None, int or Generator
         Sampled route's noise.
+    warm : WarmStart, optional
+        Sampled route: chain states of an earlier run (``info["state"]``) on a
+        network sharing neurons with this one; they start the chains on the
+        shared neurons' rows (the others keep their cold draw), and the burn-in
+        is ``warm_burn_in`` (default :data:`WARM_BURN_IN`; None: ignore
+        ``warm``) times the cold one. The random streams are consumed as in a
+        cold run.
     **kwargs
         Sampled-route options ``n_chains`` (32), ``n_groups`` (8), ``q``
         (bound on the Jacobi sweep radius, 0.5), ``sweeps`` (default: adaptive, to
@@ -413,7 +504,8 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
         every step), ``rtol`` (default 0.02: recording stops, after at least
         50 samples, once the median relative standard error of the Step I edge
         terms ``C_ii + C_jj - 2 sign(L_ij) C_ij`` is at most rtol; None records
-        all ``n_samples``); all others go to :func:`linearize`.
+        all ``n_samples``), ``warm_burn_in`` (see ``warm``); all others go to
+        :func:`linearize`.
 
     Returns
     -------
@@ -448,4 +540,4 @@ def covariance(conn_or_lin, *, sigma=1.0, method="auto", n_samples=None, seed=No
         if sampled_kw or n_samples is not None:
             logger.debug("covariance: sampling options ignored by the exact route")
         return _exact(lin, sigma)
-    return _sampled(lin, sigma, n_samples, seed, **sampled_kw)
+    return _sampled(lin, sigma, n_samples, seed, warm=warm, **sampled_kw)

@@ -21,9 +21,10 @@ from ..random import child_seed
 from ..validation import check_int, check_range
 from .rate import RateNetwork
 from .spectrum import ExponentsArray, kaplan_yorke_dimension, lyapunov_spectrum
+from .warm import WarmStart, map_rows
 
-__all__ = ["RateLyapunovResult", "rate_lyapunov", "node_exponents", "lyapunov_matrix",
-           "per_node_exponents", "DEFAULT_K"]
+__all__ = ["RateLyapunovResult", "rate_lyapunov", "rate_lyapunov_warm", "node_exponents",
+           "lyapunov_matrix", "per_node_exponents", "DEFAULT_K", "WARM_TRANSIENT"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,71 @@ class RateLyapunovResult(ExponentsArray):
 
 
 
+#: transient steps of a warm-started run (default of ``warm_transient``)
+WARM_TRANSIENT = 100
+
+
+#: the input sequences of a batch are held in memory up to this many bytes; above it
+#: they are drawn again, chunk by chunk, as the run proceeds (the same numbers)
+INPUT_MEMORY_MAX = 256 * 2**20
+
+
+class _BatchInputs:
+    """The frozen input sequences b(t) of a batch, as ``inputs[t]`` -> (n, batch).
+
+    Member b's stream ``child_seed(base, "rate_lyapunov", b)`` draws its
+    (total, n) inputs first, then h0 and Q0. Up to :data:`INPUT_MEMORY_MAX`
+    bytes the inputs are stored; above, :meth:`after_inputs` skips through
+    them in chunks and ``inputs[t]`` (t increasing) draws them again from a
+    fresh copy of each stream in chunks: NumPy generators fill arrays in
+    order, so the numbers are the same and the memory stays bounded.
+    """
+
+    def __init__(self, base, batch, total, n, input_std):
+        self.base, self.batch, self.total, self.n = base, batch, total, n
+        self.std = check_range("input_std", input_std, 0, None)
+        size = 8 * total * n * batch
+        self.chunk = total if size <= INPUT_MEMORY_MAX else max(
+            1, INPUT_MEMORY_MAX // (8 * n * batch))
+        self.start = None
+        self.buf = None
+
+    def _streams(self):
+        return [child_seed(self.base, "rate_lyapunov", b) for b in range(self.batch)]
+
+    def _draw(self, rngs, rows):
+        out = np.empty((rows, self.n, self.batch))
+        for b, rng in enumerate(rngs):
+            out[:, :, b] = self.std * rng.standard_normal((rows, self.n))
+        return out
+
+    def after_inputs(self):
+        """Each member's stream, advanced past its inputs (stores them if they fit)."""
+        rngs = self._streams()
+        if self.std == 0:
+            return rngs
+        if self.chunk >= self.total:
+            self.buf, self.start = self._draw(rngs, self.total), 0
+            return rngs
+        for t0 in range(0, self.total, self.chunk):
+            self._draw(rngs, min(self.chunk, self.total - t0))
+        self.live = self._streams()
+        self.next_row = 0
+        return rngs
+
+    def __getitem__(self, t):
+        if self.std == 0:
+            return 0.0
+        if self.start is None or not self.start <= t < self.start + self.buf.shape[0]:
+            if self.chunk >= self.total or t < self.next_row:
+                raise IndexError(f"inputs: step {t} requested out of order")
+            while self.next_row <= t:  # skip rows before t (a shortened transient)
+                rows = min(self.chunk, self.total - self.next_row)
+                self.buf, self.start = self._draw(self.live, rows), self.next_row
+                self.next_row += rows
+        return self.buf[t - self.start]
+
+
 def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
                   dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None):
     """Lyapunov spectrum and per-node exponents of a Connectivity's rate surrogate.
@@ -112,7 +178,45 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, bat
     Returns
     -------
     RateLyapunovResult
+        ``info["state"]`` is the :class:`~brian2_lnp.dynamics.warm.WarmStart`
+        for a warm start of a later run (:func:`rate_lyapunov_warm`).
     """
+    return _rate_lyapunov(conn, k=k, n_steps=n_steps, transient=transient,
+                          qr_every=qr_every, batch=batch, dt=dt, phi=phi, w_scale=w_scale,
+                          gain=gain, input_std=input_std, seed=seed)
+
+
+def rate_lyapunov_warm(conn, warm, *, warm_transient=WARM_TRANSIENT, **kwargs):
+    """:func:`rate_lyapunov` started from the state of an earlier run.
+
+    Parameters
+    ----------
+    conn : Connectivity
+    warm : WarmStart or None
+        Final states and tangent block of an earlier run (``info["state"]`` of
+        its result) on a network sharing neurons with this one: they replace
+        the cold-start draws on the rows of the shared neurons (new neurons
+        keep theirs; the block is re-orthonormalised), and the transient is
+        shortened to ``warm_transient`` steps. The random streams are consumed
+        as in a cold run (the short transient uses the last inputs of the cold
+        one), so a warm run is as reproducible as a cold one. None: a cold run.
+    warm_transient : int >= 0 or None
+        Transient of a warm-started run (default :data:`WARM_TRANSIENT`);
+        None ignores ``warm``.
+    **kwargs
+        The keywords of :func:`rate_lyapunov`.
+
+    Returns
+    -------
+    RateLyapunovResult
+        ``info["warm"]`` says whether the run started warm.
+    """
+    return _rate_lyapunov(conn, warm=warm, warm_transient=warm_transient, **kwargs)
+
+
+def _rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
+                   dt=None, phi="tanh", w_scale=1e-3, gain=1.0, input_std=0.1, seed=None,
+                   warm=None, warm_transient=None):
     net = RateNetwork(conn, dt=dt, phi=phi, w_scale=w_scale, gain=gain)
     n = net.n
     k = (n if n <= DEFAULT_K else DEFAULT_K) if k is None else check_int("k", k, 1, n)
@@ -123,24 +227,43 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, bat
     base = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
     if isinstance(base, np.random.Generator):
         base = int(base.integers(2**63))
-    lams, q2s, hists = [], [], []
-    for b in range(batch):
-        rng = child_seed(base, "rate_lyapunov", b)
-        total = transient + n_steps
-        inputs = net.inputs(total, input_std, seed=rng)
-        h0 = 0.1 * rng.standard_normal(n)
-        counter = {"t": 0}
+    # each input sequence keeps its own stream (inputs, h0, Q0 drawn in that order),
+    # whatever the batch size; the batch then runs as one block (n x batch states,
+    # n x batch*k tangent vectors): one sparse product per step instead of batch
+    total = transient + n_steps
+    inputs = _BatchInputs(base, batch, total, n, input_std)
+    h0 = np.empty((n, batch))
+    Q0 = np.empty((n, batch * k))
+    for b, rng in enumerate(inputs.after_inputs()):
+        h0[:, b] = 0.1 * rng.standard_normal(n)
+        Q0[:, b * k:(b + 1) * k] = rng.standard_normal((n, k))
+    is_warm = warm is not None and warm_transient is not None and warm.has_surrogate
+    if is_warm:
+        h0 = map_rows(warm.surrogate_index, warm.surrogate_h, net.neuron_index, h0,
+                      "surrogate state")
+        # new neurons' rows on the scale of an orthonormal column's entries
+        Q0 = map_rows(warm.surrogate_index, warm.surrogate_Q, net.neuron_index,
+                      Q0 / np.sqrt(n), "tangent vectors")
+        run_transient = min(check_int("warm_transient", warm_transient, 0), transient)
+    else:
+        run_transient = transient
+    # a shortened transient uses the last inputs of the cold one (same stream)
+    counter = {"t": transient - run_transient}
 
-        def step(h):
-            t = counter["t"]
-            counter["t"] = t + 1
-            return net.step(h, inputs[t])
+    def step(h):
+        t = counter["t"]
+        counter["t"] = t + 1
+        return net.step(h, inputs[t])
 
-        res = lyapunov_spectrum(step, net.jacobian, h0, n_steps=n_steps, dt=net.dt, k=k,
-                                transient=transient, qr_every=qr_every, seed=rng)
-        lams.append(res.exponents)
-        q2s.append(res.q2_mean)
-        hists.append(res.history)
+    runs = lyapunov_spectrum(step, net.jacobian, h0, n_steps=n_steps, dt=net.dt, k=k,
+                             transient=run_transient, qr_every=qr_every, Q0=Q0)
+    state = WarmStart(surrogate_index=net.neuron_index.copy(),
+                      surrogate_h=np.column_stack([r.info["final_state"] for r in runs]),
+                      surrogate_Q=np.hstack([r.info["final_Q"] for r in runs]))
+    lams = [r.exponents for r in runs]
+    q2s = [r.q2_mean for r in runs]
+    hists = [r.history for r in runs]
+    res = runs[0]
     lam = np.mean(lams, axis=0)
     q2 = np.mean(q2s, axis=0)
     nodes = np.full(conn.N, np.nan)
@@ -150,7 +273,8 @@ def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, bat
         times=res.times, kaplan_yorke=kaplan_yorke_dimension(lam),
         batch_exponents=np.array(lams), q2_mean=q2, neuron_index=net.neuron_index,
         info=dict(k=k, n_steps=n_steps, transient=transient, qr_every=qr_every, batch=batch,
-                  dt=net.dt, phi=net.phi_name, w_scale=w_scale, gain=gain, input_std=input_std))
+                  dt=net.dt, phi=net.phi_name, w_scale=w_scale, gain=gain, input_std=input_std,
+                  run_transient=run_transient, warm=bool(is_warm), state=state))
 
 
 def node_exponents(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,

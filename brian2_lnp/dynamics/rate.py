@@ -114,23 +114,41 @@ class RateNetwork:
 
     # --------------------------------------------------------------- dynamics
     def step(self, h, b=0.0):
-        """One step of the surrogate from state ``h`` with input ``b`` (scalar or (n,))."""
+        """One step of the surrogate from state ``h`` with input ``b`` (scalar or (n,)).
+
+        ``h`` may be an (n, m) block of m independent states (``b`` then
+        scalar, (n,) or (n, m)).
+        """
+        if np.ndim(h) == 2:
+            return self.a[:, None] * h + self.c[:, None] * (self.W @ self.phi(h) + b)
         return self.a * h + self.c * (self.W @ self.phi(h) + b)
 
     def jacobian(self, h):
-        """LinearOperator of the step's Jacobian at ``h`` (input does not enter it)."""
+        """LinearOperator of the step's Jacobian at ``h`` (input does not enter it).
+
+        For an (n, m) block of states the operator applies member b's Jacobian
+        to the columns ``[b*j, (b+1)*j)`` of an (n, m*j) block (one sparse
+        product for all members; see :func:`~brian2_lnp.dynamics.lyapunov_spectrum`).
+        """
         d = self.dphi(h)
         a, cW, n = self.a, self._cW, self.n
+        m = d.shape[1] if d.ndim == 2 else 1
+        d = d if d.ndim == 2 else d[:, None]
 
         def matmat(V):
             V = np.asarray(V, dtype=float)
-            out = cW @ (d[:, None] * V)
+            j, rem = divmod(V.shape[1], m)
+            if rem:
+                raise ValueError(f"V: {V.shape[1]} columns do not split into {m} members")
+            out = cW @ ((d if j == 1 or m == 1 else np.repeat(d, j, axis=1)) * V)
             out += a[:, None] * V
             return out
 
         def matvec(v):
+            if m != 1:
+                raise ValueError("jacobian: a batch Jacobian applies to blocks, not vectors")
             v = np.asarray(v, dtype=float).ravel()
-            return a * v + cW @ (d * v)
+            return a * v + cW @ (d[:, 0] * v)
 
         return spla.LinearOperator((n, n), matvec=matvec, matmat=matmat, dtype=float)
 

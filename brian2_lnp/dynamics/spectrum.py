@@ -23,7 +23,7 @@ import scipy.sparse.linalg as spla
 
 from ..random import as_generator
 from ..validation import check_int, check_range
-from .threads import fixed_blas_threads
+from .threads import fixed_blas_threads, parallel_map, workers
 
 __all__ = ["LyapunovResult", "lyapunov_spectrum", "ode_map", "kaplan_yorke_dimension"]
 
@@ -160,6 +160,27 @@ def _qr(M):
     return Q * sgn, np.abs(d)
 
 
+#: the tangent block (N x B*k elements) is cut into worker pieces only from this size
+#: on (below it a thread dispatch per QR interval costs more than it saves)
+PARALLEL_MIN_ELEMENTS = 50_000
+
+
+def _pieces(B, k, n_pieces):
+    """Cut the tangent block (N, B*k) into column pieces: (member slice, column slice).
+
+    A batch is cut between members (each piece holds whole members, so one
+    Jacobian of the piece's states applies to it); a single trajectory is cut
+    between columns. The columns of Q evolve independently between two QRs and
+    each column's arithmetic is the same in any piece, so the cut changes only
+    the wall time, never the result.
+    """
+    if B > 1:
+        bounds = np.linspace(0, B, min(n_pieces, B) + 1).round().astype(int)
+        return [(slice(a, b), slice(a * k, b * k)) for a, b in zip(bounds[:-1], bounds[1:])]
+    bounds = np.linspace(0, k, min(n_pieces, k) + 1).round().astype(int)
+    return [(slice(0, 1), slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
 @fixed_blas_threads()
 def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=0,
                       qr_every=1, seed=None, Q0=None):
@@ -168,14 +189,20 @@ def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=
     Parameters
     ----------
     step : callable
-        ``step(x) -> x_next`` (1-D arrays of length N).
+        ``step(x) -> x_next`` (1-D arrays of length N; (N, B) arrays for a batch).
     jacobian : callable
         ``jacobian(x)`` -> N x N dense array, scipy sparse matrix or
         :class:`scipy.sparse.linalg.LinearOperator`: the derivative of
         ``step`` at ``x``. Applied to an N x k block each step, so a sparse
-        matrix or operator costs O(nnz k), not O(N^2 k).
-    x0 : array (N,)
-        Initial state.
+        matrix or operator costs O(nnz k), not O(N^2 k). For a batch,
+        ``jacobian(X)`` with X of shape (N, m) (m members' states) must apply
+        the m members' Jacobians to an (N, m*j) block whose columns
+        ``[b*j, (b+1)*j)`` belong to member b (as
+        :meth:`~brian2_lnp.dynamics.RateNetwork.jacobian` does).
+    x0 : array (N,) or (N, B)
+        Initial state; a 2-D array is a batch of B independent trajectories of
+        the same map, run as one (N, B) state block and one (N, B*k) tangent
+        block (one product per step instead of B), with one QR per member.
     n_steps : int >= 1
         Number of steps averaged over (after the transient).
     dt : float > 0
@@ -189,18 +216,29 @@ def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=
         loses precision when exponents differ by more than ~700/qr_every per step.
     seed : None, int or Generator
         For the random orthonormal start Q0.
-    Q0 : array (N, k), optional
-        Start of the tangent block (orthonormalised); random if not given.
+    Q0 : array (N, k) (or (N, B*k) for a batch), optional
+        Start of the tangent block (orthonormalised per member); random if not given.
 
     Returns
     -------
-    LyapunovResult
+    LyapunovResult, or a list of B LyapunovResult for a batch
         Exponents sorted descending, with ``q2_mean``, ``history``, ``times``
-        and ``kaplan_yorke``.
+        and ``kaplan_yorke``. ``info["order"]`` is the column of Q0 behind each
+        sorted exponent.
+
+    Notes
+    -----
+    Between two QRs the states are computed first, then column pieces of Q are
+    pushed through their Jacobians on :func:`~brian2_lnp.dynamics.threads.workers`
+    threads (the result is bit-identical for any worker count).
     """
-    x = np.array(x0, dtype=float).ravel()
-    N = x.size
-    if N == 0:
+    x = np.array(x0, dtype=float)
+    batched = x.ndim == 2
+    if x.ndim not in (1, 2):
+        raise ValueError(f"x0: must be a 1-D state or an (N, B) batch, got shape {x.shape}")
+    X = x if batched else x[:, None]
+    N, B = X.shape
+    if N == 0 or B == 0:
         raise ValueError("x0: state must have at least one component")
     n_steps = check_int("n_steps", n_steps, 1)
     dt = check_range("dt", dt, 0, None, low_inclusive=False)
@@ -208,44 +246,84 @@ def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=
     transient = check_int("transient", transient, 0)
     qr_every = check_int("qr_every", qr_every, 1)
     if Q0 is None:
-        Q0 = as_generator(seed).standard_normal((N, k))
+        Q0 = as_generator(seed).standard_normal((N, B * k))
     Q0 = np.asarray(Q0, dtype=float)
-    if Q0.shape != (N, k):
-        raise ValueError(f"Q0: must have shape ({N}, {k}), got {Q0.shape}")
-    Q, _ = _qr(Q0)
+    if Q0.shape != (N, B * k):
+        raise ValueError(f"Q0: must have shape ({N}, {B * k}), got {Q0.shape}")
+    members = [slice(b * k, (b + 1) * k) for b in range(B)]
+    # threads only when a piece is worth a dispatch (the cut never changes the result)
+    pieces = _pieces(B, k, workers() if N * B * k >= PARALLEL_MIN_ELEMENTS else 1)
+    qr_map = (parallel_map if B > 1 and N * k * k >= PARALLEL_MIN_ELEMENTS
+              else (lambda f, xs: [f(x) for x in xs]))
+    state = {"X": X}
 
-    for t in range(transient):
-        Q = _apply(jacobian(x), Q)
-        x = step(x)
-        if (t + 1) % qr_every == 0 or t == transient - 1:
-            Q, _ = _qr(Q)
-        if not np.isfinite(x).all():
-            raise FloatingPointError(f"state became non-finite during the transient (step {t})")
+    def qr_all(Q):
+        out = qr_map(lambda m: _qr(Q[:, m]), members)
+        return np.hstack([q for q, _ in out]) if B > 1 else out[0][0], [r for _, r in out]
 
-    log_sum = np.zeros(k)
-    q2_sum = np.zeros((N, k))
+    def advance(Q, n_sub, t0, phase):
+        """n_sub steps of state and tangent block (states first, then the pieces)."""
+        states = []
+        Xc = state["X"]
+        for j in range(n_sub):
+            states.append(Xc)
+            Xc = step(Xc if batched else Xc[:, 0])
+            Xc = np.asarray(Xc, dtype=float)
+            Xc = Xc if batched else Xc[:, None]
+        state["X"] = Xc
+
+        def push(piece):
+            ms, cs = piece
+            V = Q[:, cs]
+            for Xs in states:
+                V = _apply(jacobian(Xs[:, ms] if batched else Xs[:, 0]), V)
+            return V
+
+        out = parallel_map(push, pieces)
+        if not np.isfinite(Xc).all():
+            raise FloatingPointError(f"state became non-finite {phase} (step {t0 + n_sub - 1})")
+        return out[0] if len(out) == 1 else np.hstack(out)
+
+    def intervals(Q, total, phase):
+        """QR intervals over ``total`` steps: yields (Q, R diagonals, steps done)."""
+        t = 0
+        while t < total:
+            n_sub = min(qr_every, total - t)
+            Q, rs = qr_all(advance(Q, n_sub, t, phase))
+            t += n_sub
+            yield Q, rs, t
+
+    Q, _ = qr_all(Q0)
+    for Q, _, _ in intervals(Q, transient, "during the transient"):
+        pass
+
+    log_sum = np.zeros((B, k))
+    q2_sum = np.zeros((B, N, k))
     n_qr = 0
     history, times = [], []
-    for t in range(n_steps):
-        Q = _apply(jacobian(x), Q)
-        x = step(x)
-        if (t + 1) % qr_every == 0 or t == n_steps - 1:
-            Q, r = _qr(Q)
-            log_sum += np.log(np.maximum(r, _TINY))
-            q2_sum += Q * Q
-            n_qr += 1
-            history.append(log_sum / ((t + 1) * dt))
-            times.append((t + 1) * dt)
-            if not np.isfinite(x).all():
-                raise FloatingPointError(f"state became non-finite at step {t}")
-    lam = log_sum / (n_steps * dt)
-    order = np.argsort(-lam, kind="stable")
-    lam = lam[order]
-    return LyapunovResult(
-        exponents=lam, q2_mean=(q2_sum / n_qr)[:, order], history=np.array(history)[:, order],
-        times=np.array(times), kaplan_yorke=kaplan_yorke_dimension(lam),
-        n_steps=n_steps, dt=dt, qr_every=qr_every, transient=transient,
-        info=dict(final_state=x, k=k, N=N))
+    for Q, rs, t in intervals(Q, n_steps, "at"):
+        for b in range(B):
+            log_sum[b] += np.log(np.maximum(rs[b], _TINY))
+            Qb = Q[:, members[b]]
+            q2_sum[b] += Qb * Qb
+        n_qr += 1
+        history.append(log_sum / (t * dt))
+        times.append(t * dt)
+    history = np.array(history)  # (n_qr, B, k)
+    times = np.array(times)
+    results = []
+    for b in range(B):
+        lam = log_sum[b] / (n_steps * dt)
+        order = np.argsort(-lam, kind="stable")
+        lam = lam[order]
+        results.append(LyapunovResult(
+            exponents=lam, q2_mean=(q2_sum[b] / n_qr)[:, order],
+            history=history[:, b, order], times=times,
+            kaplan_yorke=kaplan_yorke_dimension(lam), n_steps=n_steps, dt=dt,
+            qr_every=qr_every, transient=transient,
+            info=dict(final_state=state["X"][:, b].copy(), final_Q=Q[:, members[b]], k=k, N=N,
+                      order=order)))
+    return results if batched else results[0]
 
 
 def ode_map(f, jac, dt):

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..dynamics.threads import fixed_blas_threads
+from ..dynamics.warm import WarmStart
 from ..fileio import atomic_write
 from ..graph import Connectivity
 from ..graph.connectivity import ConnectivityFileError
@@ -303,6 +304,10 @@ class Carry:
         Step I's Lyapunov-matrix level (mean over effective synapses, 1/s),
         fixed at iteration 1 like rho (convergent schedule, "lyapunov" and
         "modulated" couplings; see ``noise_prune(lyap_level=...)``).
+    warm : WarmStart or None
+        Step I's final tangent vectors and covariance chains, to warm-start
+        the next Step I (saved in the checkpoint, so a resumed run continues
+        exactly as an uninterrupted one).
     """
 
     edge_gain: np.ndarray
@@ -310,6 +315,7 @@ class Carry:
     rho: Optional[float] = None
     threshold: Optional[float] = None
     lyap_level: Optional[float] = None
+    warm: Optional[WarmStart] = None
 
     @classmethod
     def start(cls, conn, schedule):
@@ -351,7 +357,7 @@ _DEFAULT_FUNCTIONS = {"noise": _noise, "centrality": _centrality, "delocalize": 
                       "timescales": _timescales}
 
 #: step keywords the driver sets itself from the schedule (not allowed in step_kwargs)
-_DRIVER_KEYS = {"noise": ("density", "rho", "edge_gain", "lyap_level"),
+_DRIVER_KEYS = {"noise": ("density", "rho", "edge_gain", "lyap_level", "warm"),
                 "centrality": ("q", "threshold", "quantile", "dead_ends"),
                 "delocalize": ("M", "fraction", "original", "max_share", "prior"),
                 "timescales": ()}
@@ -422,7 +428,7 @@ class _Context:
     lyap_kwargs: dict
 
 
-def _run_step(ctx, name, conn, kw, *seed_keys):
+def _run_step(ctx, name, conn, kw, *seed_keys, warm_out=None):
     t0 = time.perf_counter()
     kw = {**kw, **ctx.step_kwargs.get(name, {})}
     with fixed_blas_threads():  # same bits for any BLAS thread count / n_jobs
@@ -430,6 +436,8 @@ def _run_step(ctx, name, conn, kw, *seed_keys):
                                        **kw)
     if not isinstance(new, Connectivity):
         raise TypeError(f"step {name!r} must return (Connectivity, report)")
+    if warm_out is not None:  # Step I's warm-start state (not part of the report dict)
+        warm_out.append(getattr(rep, "warm", None))
     return new, _report_dict(rep), time.perf_counter() - t0
 
 
@@ -477,7 +485,13 @@ def run_iteration(ctx, conn, carry, k):
         if (convergent and own_step and coupling in ("lyapunov", "modulated")
                 and carry.lyap_level is not None):
             kw["lyap_level"] = carry.lyap_level
-        new, rep, t = _run_step(ctx, "noise", conn, kw, k)
+        warm_out = None
+        if own_step:
+            kw["warm"] = carry.warm
+            warm_out = []
+        new, rep, t = _run_step(ctx, "noise", conn, kw, k, warm_out=warm_out)
+        if warm_out:
+            carry.warm = warm_out[0]
         stab = {"abscissa": rep.get("abscissa_after"),
                 "abscissa_model": rep.get("abscissa_model"), "lin_scale": rep.get("scale")}
         if convergent and carry.rho is None and rep.get("rho") is not None:
@@ -625,13 +639,14 @@ class Checkpoint:
         try:
             with np.load(self.path(name), allow_pickle=False) as data:
                 gain, touches = data["edge_gain"], data["added_touches"]
+                warm = WarmStart.from_arrays(data)
         except Exception as exc:  # noqa: BLE001 -- any failure to read means corrupt
             raise self._error(name, f"unreadable carried state ({exc!r})") from exc
         if gain.shape != (conn.n_synapses,) or touches.shape != (conn.N,):
             raise self._error(name, "carried arrays do not match the network file")
         c = state["carry"]
         return conn, Carry(gain.astype(float), touches.astype(np.int64), c.get("rho"),
-                           c.get("threshold"), c.get("lyap_level"))
+                           c.get("threshold"), c.get("lyap_level"), warm)
 
     def read_final(self, completed):
         """(conn, row, reports) of an end-of-run Step IV after ``completed`` iterations."""
@@ -658,7 +673,9 @@ class Checkpoint:
         atomic_write(self.path(conn_file), conn.save, mode="wb")
         atomic_write(self.path(carry_file),
                      lambda fh: np.savez(fh, edge_gain=carry.edge_gain,
-                                         added_touches=carry.added_touches), mode="wb")
+                                         added_touches=carry.added_touches,
+                                         **(carry.warm.arrays() if carry.warm else {})),
+                     mode="wb")
         self.state = {"format": _CHECKPOINT_TAG, "version": _CHECKPOINT_VERSION,
                       "config": config, "base_seed": base_seed, "completed": int(k),
                       "conn_file": conn_file, "carry_file": carry_file,

@@ -41,7 +41,8 @@ from typing import Optional
 import numpy as np
 import scipy.sparse as sp
 
-from ..dynamics.covariance import SAMPLED_OPTIONS
+from ..dynamics.covariance import SAMPLED_OPTIONS, WARM_BURN_IN
+from ..dynamics.warm import WarmStart
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
 from .report import NoisePruneReport
@@ -79,10 +80,19 @@ class SurrogateOptions:
     w_scale: float = 1e-3
     gain: float = 1.0
     input_std: float = 0.1
+    #: None (default): no warm start of the surrogate (its state is multistable,
+    #: docs/performance.md); an int warm-starts it with that transient
+    warm_transient: Optional[int] = None
 
     def rate_kwargs(self):
-        """Keyword arguments of :func:`~brian2_lnp.dynamics.rate_lyapunov`."""
-        return dataclasses.asdict(self)
+        """Keyword arguments of :func:`~brian2_lnp.dynamics.rate_lyapunov`.
+
+        ``warm_transient`` (the transient of a warm-started run,
+        :func:`~brian2_lnp.dynamics.rate_lyapunov_warm`) is not among them.
+        """
+        kw = dataclasses.asdict(self)
+        kw.pop("warm_transient")
+        return kw
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,7 @@ class CovarianceOptions:
     burn_in: Optional[float] = None
     record_every: Optional[float] = None
     rtol: Optional[float] = 0.02
+    warm_burn_in: Optional[float] = WARM_BURN_IN
 
     def __post_init__(self):
         check_choice("covariance", self.method, ("auto", "exact", "sampled"))
@@ -195,7 +206,7 @@ def _check_conn(conn):
 def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=None,
                 covariance=None, w_max=None, homeostatic=False, node_exponents=None,
                 lyap_matrix=None, edge_gain=None, lyap_level=None, linear_network=None,
-                seed=None, spectral_report=True, spectral_k=10, **options):
+                seed=None, spectral_report=True, spectral_k=10, warm=None, **options):
     """Noise-prune the synapses of a network (LNP Step I).
 
     Parameters
@@ -262,6 +273,13 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         Add a :class:`SpectralErrorReport` (``spectral_k`` slowest eigenvalues
         of A before and after; covariance error too up to 400 active neurons
         with the exact route).
+    warm : WarmStart, optional
+        The state of an earlier Step I on a related network (its report's
+        ``warm``): the node-exponent run starts from its tangent vectors with a
+        ``warm_transient``-step transient, and sampled-covariance chains from
+        its chains with ``warm_burn_in`` times the burn-in
+        (:class:`~brian2_lnp.dynamics.warm.WarmStart`; docs/performance.md).
+        The iterative driver carries it from one iteration to the next.
     **options
         Flat fields of the three option objects (``coupling=``, ``w_scale=``,
         ``n_steps=``, ``sigma=``, ``n_samples=``, ...); they override the
@@ -274,6 +292,7 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         the weight couplings, the weights into compensated neurons) updated
         when ``homeostatic``.
     report : NoisePruneReport
+        Its ``warm`` (not part of ``as_dict``) is the state to pass to the next call.
 
     Raises
     ------
@@ -284,8 +303,7 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         An unknown option (the message lists the allowed ones).
     """
     from ..dynamics import covariance as _covariance
-    from ..dynamics import linearize, lyapunov_matrix, spectral_abscissa
-    from ..dynamics import node_exponents as _node_exponents
+    from ..dynamics import linearize, lyapunov_matrix, rate_lyapunov_warm, spectral_abscissa
 
     t0 = time.perf_counter()
     if (density is None) == (rho is None):
@@ -326,13 +344,23 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         if not (np.isfinite(eg).all() and (eg > 0).all()):
             raise ValueError("edge_gain: must be finite and > 0 on every effective synapse")
 
+    if warm is not None and not isinstance(warm, WarmStart):
+        raise TypeError(f"warm: expected a WarmStart (a report's .warm), got "
+                        f"{type(warm).__name__}")
+    new_warm = {} if warm is None else {f.name: getattr(warm, f.name)
+                                        for f in dataclasses.fields(WarmStart)}
     lin = linear_network
     if lin is None:
         if coupling in ("lyapunov", "modulated") and lyap_matrix is None:
             if node_exponents is None:
                 # the surrogate's inputs come from this call's seed, so the
                 # same seed gives the same pruning
-                node_exponents = _node_exponents(conn, seed=ne_seed, **sur.rate_kwargs())
+                res = rate_lyapunov_warm(conn, warm, warm_transient=sur.warm_transient,
+                                         seed=ne_seed, **sur.rate_kwargs())
+                node_exponents = res.node_exponents
+                st = res.info["state"]
+                new_warm.update(surrogate_index=st.surrogate_index,
+                                surrogate_h=st.surrogate_h, surrogate_Q=st.surrogate_Q)
             lyap_matrix = lyapunov_matrix(conn, node_exponents, eps=lino.eps)
         if lyap_matrix is not None:
             lyap_matrix = np.asarray(lyap_matrix, dtype=float)
@@ -344,7 +372,10 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         lin = linearize(conn, coupling=coupling, lyap_matrix=lyap_matrix, eps=lino.eps,
                         stabilize=lino.stabilize, margin=lino.margin, w_scale=sur.w_scale,
                         gain=sur.gain, scale_tol=lino.scale_tol)
-    cov = _covariance(lin, seed=cov_rng, **covo.covariance_kwargs())
+    cov = _covariance(lin, seed=cov_rng, warm=warm, **covo.covariance_kwargs())
+    if "state" in cov.info:
+        st = cov.info["state"]
+        new_warm.update(chain_index=st.chain_index, chains=st.chains)
     sigma = covo.sigma
 
     L = np.asarray(lin.L_edge, dtype=float)
@@ -431,7 +462,8 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         delta_std=float(delta.std()) if delta is not None else float("nan"),
         abscissa=float(lin.abscissa), abscissa_after=float(abscissa_after),
         abscissa_model=float(abscissa_model), lyap_level=raw_level,
-        spectral=spec, wall_time=time.perf_counter() - t0)
+        spectral=spec, wall_time=time.perf_counter() - t0,
+        warm=WarmStart(**new_warm) if new_warm else None)
     logger.info("noise_prune: kept %d of %d synapses (expected %.1f, rho %.3g)",
                 report.n_kept, report.n_edges, report.expected_kept, rho)
     return out, report

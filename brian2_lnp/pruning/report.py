@@ -21,7 +21,8 @@ __all__ = ["StepReport", "NoisePruneReport", "CentralityPruneReport",
 def to_jsonable(value):
     """Recursively convert NumPy types, tuples and NaN to JSON-able Python."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not f.metadata.get("internal")}
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -136,6 +137,9 @@ class NoisePruneReport(StepReport):
         Mean of the Lyapunov matrix over the effective synapses before any
         ``lyap_level`` rescaling (1/s); None for the "weights" coupling.
     spectral : SpectralErrorReport or None
+    warm : WarmStart or None
+        Final tangent vectors and covariance chains, to warm-start the next
+        Step I (``noise_prune(warm=...)``); not part of :meth:`as_dict`.
     """
 
     n_edges: int = 0
@@ -163,6 +167,9 @@ class NoisePruneReport(StepReport):
     delta_std: float = float("nan")
     lyap_level: Optional[float] = None
     spectral: Optional[SpectralErrorReport] = None
+    #: state for a warm start of the next Step I (a WarmStart; not in as_dict)
+    warm: Any = field(default=None, repr=False, compare=False,
+                      metadata={"internal": True})
 
 
 @dataclass

@@ -44,6 +44,7 @@ import numpy as np
 from scipy import stats
 
 from ..graph import Connectivity
+from ..dynamics.threads import parallel_map
 from ..random import as_generator, child_seed
 from ..validation import check_choice, check_int, check_range
 
@@ -150,9 +151,17 @@ def lyapunov_objective(conn, *, target=DEFAULT_TARGET, seed=0, **lyap_kwargs):
     ``conn`` (:func:`brian2_lnp.dynamics.rate_lyapunov`). A fixed ``seed`` is
     used for every candidate (common random numbers), so differences between
     candidates are not drowned in the estimator's own noise.
+
+    Only lambda_max is read, so the surrogate runs with ``k=1`` tangent vector
+    unless ``k`` is given: in QR re-orthonormalisation the first column of Q
+    evolves on its own (the later columns never enter it), so the leading
+    exponent of a k = 1 run is the first column's exponent of any larger k
+    from the same start column, at 1/k of the tangent cost (docs/performance.md).
     """
     from ..dynamics import rate_lyapunov  # local: dynamics may be heavy to import
-    res = rate_lyapunov(conn, seed=seed, **surrogate_kwargs(conn, lyap_kwargs))
+    kw = dict(k=1)
+    kw.update(lyap_kwargs)
+    res = rate_lyapunov(conn, seed=seed, **surrogate_kwargs(conn, kw))
     lam = float(np.asarray(res.exponents, dtype=float)[0])
     if not np.isfinite(lam):
         return float("inf")
@@ -409,20 +418,26 @@ def optimize_timescales(conn, search=None, *, target=DEFAULT_TARGET, groups="aut
     n_initial = check_int("n_initial", n_initial, 1, n_calls)
     rng = as_generator(seed)
 
+    # the default objective is pure NumPy/SciPy, so independent evaluations (the
+    # baseline and the initial design) run on worker threads; a user's objective
+    # may drive Brian2, which is not thread-safe, so it runs one call at a time
+    evaluate_many = parallel_map if objective is None else (lambda f, xs: [f(x) for x in xs])
     if objective is None:
         lyap_seed = int(child_seed(rng, "timescales-objective").integers(2**31))
         def objective(c):  # noqa: E306
             return lyapunov_objective(c, target=target, seed=lyap_seed, **lyap_kwargs)
 
     def evaluate(x):
+        if x is None:  # the incoming network
+            return float(objective(conn))
         val = float(objective(_apply_params(conn, labels, u, np.asarray(x, float), tau_min)))
         return val if np.isfinite(val) else 1e300
 
-    y_before = float(objective(conn))
     x0 = np.clip(np.array(before), lo, hi)
 
     X, y = [], []
     if kernel == "raw":
+        y_before = evaluate(None)
         from skopt import gp_minimize
         res = gp_minimize(lambda x: evaluate(x), dimensions=[tuple(b) for b in bounds],
                           n_calls=n_calls, n_initial_points=n_initial - 1,
@@ -431,8 +446,9 @@ def optimize_timescales(conn, search=None, *, target=DEFAULT_TARGET, groups="aut
         X = [list(map(float, x)) for x in res.x_iters]
         y = [float(v) for v in res.func_vals]
     else:
-        X, y = _wasserstein_bo(evaluate, x0, lo, hi, n_calls, n_initial, n_quantiles,
-                               n_candidates, rng, scale=float(np.mean(x0[0::2])))
+        y_before, X, y = _wasserstein_bo(evaluate, evaluate_many, x0, lo, hi, n_calls,
+                                         n_initial, n_quantiles, n_candidates, rng,
+                                         scale=float(np.mean(x0[0::2])))
     best = int(np.argmin(y))
     x_best = np.asarray(X[best], float)
     improved = y[best] < y_before
@@ -447,9 +463,13 @@ def optimize_timescales(conn, search=None, *, target=DEFAULT_TARGET, groups="aut
     return new, report
 
 
-def _wasserstein_bo(evaluate, x0, lo, hi, n_calls, n_initial, n_quantiles, n_candidates,
-                    rng, scale):
-    """GP-EI loop with a Matern kernel on quantile embeddings (= Matern on W2)."""
+def _wasserstein_bo(evaluate, evaluate_many, x0, lo, hi, n_calls, n_initial, n_quantiles,
+                    n_candidates, rng, scale):
+    """GP-EI loop with a Matern kernel on quantile embeddings (= Matern on W2).
+
+    ``evaluate(None)`` is the incoming network's objective; it and the initial
+    design are evaluated together by ``evaluate_many``. Returns (y_before, X, y).
+    """
     from scipy.stats import qmc
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.exceptions import ConvergenceWarning
@@ -462,7 +482,7 @@ def _wasserstein_bo(evaluate, x0, lo, hi, n_calls, n_initial, n_quantiles, n_can
         lhs = qmc.LatinHypercube(d=dim, seed=rng).random(n_initial - 1)
         init += list(qmc.scale(lhs, lo, hi))
     X = [np.asarray(x, float) for x in init]
-    y = [evaluate(x) for x in X]
+    y_before, *y = evaluate_many(evaluate, [None] + X)
     embed = lambda P: quantile_embedding(P, n_quantiles, scale=scale)  # noqa: E731
     while len(y) < n_calls:
         kern = (ConstantKernel(1.0, (1e-3, 1e3))
@@ -484,4 +504,4 @@ def _wasserstein_bo(evaluate, x0, lo, hi, n_calls, n_initial, n_quantiles, n_can
         x_next = cand[int(np.argmax(ei))]
         X.append(x_next)
         y.append(evaluate(x_next))
-    return [list(map(float, x)) for x in X], [float(v) for v in y]
+    return y_before, [list(map(float, x)) for x in X], [float(v) for v in y]
