@@ -111,6 +111,19 @@ class RateNetwork:
         self.c = self.dt / self.tau          # input factor per step
         # c folded into W once (the Jacobian product then needs one temporary less)
         self._cW = (sp.diags(self.c) @ W).tocsr()
+        # the pattern of the one-member Jacobian diag(a) + cW diag(phi'(h)): cW's entries
+        # and the diagonal in one CSR (a self-synapse gives a second entry on the diagonal,
+        # which the sparse product sums), so that each step's Jacobian is one sparse
+        # product with values a_part + w_part * phi'(h)[col], computed in O(nnz)
+        cw = self._cW.tocoo()
+        rows = np.concatenate([cw.row, np.arange(self.n)])
+        cols = np.concatenate([cw.col, np.arange(self.n)])
+        order = np.lexsort((cols, rows))
+        self._jac_indices = cols[order].astype(np.int32)
+        self._jac_indptr = np.concatenate(
+            [[0], np.cumsum(np.bincount(rows, minlength=self.n))]).astype(np.int32)
+        self._jac_w = np.concatenate([cw.data, np.zeros(self.n)])[order]
+        self._jac_a = np.concatenate([np.zeros(cw.nnz), self.a])[order]
 
     # --------------------------------------------------------------- dynamics
     def step(self, h, b=0.0):
@@ -131,24 +144,28 @@ class RateNetwork:
         product for all members; see :func:`~brian2_lnp.dynamics.lyapunov_spectrum`).
         """
         d = self.dphi(h)
-        a, cW, n = self.a, self._cW, self.n
-        m = d.shape[1] if d.ndim == 2 else 1
+        n = self.n
         d = d if d.ndim == 2 else d[:, None]
+        m = d.shape[1]
+        # member b's Jacobian diag(a) + cW diag(d_b) as one CSR (values in O(nnz)): one
+        # sparse product per member and no dense temporaries
+        Js = [sp.csr_matrix((self._jac_a + self._jac_w * d[self._jac_indices, b],
+                             self._jac_indices, self._jac_indptr), shape=(n, n))
+              for b in range(m)]
 
         def matmat(V):
             V = np.asarray(V, dtype=float)
             j, rem = divmod(V.shape[1], m)
             if rem:
                 raise ValueError(f"V: {V.shape[1]} columns do not split into {m} members")
-            out = cW @ ((d if j == 1 or m == 1 else np.repeat(d, j, axis=1)) * V)
-            out += a[:, None] * V
-            return out
+            if m == 1:
+                return Js[0] @ V
+            return np.hstack([Js[b] @ V[:, b * j:(b + 1) * j] for b in range(m)])
 
         def matvec(v):
             if m != 1:
                 raise ValueError("jacobian: a batch Jacobian applies to blocks, not vectors")
-            v = np.asarray(v, dtype=float).ravel()
-            return a * v + cW @ (d[:, 0] * v)
+            return Js[0] @ np.asarray(v, dtype=float).ravel()
 
         return spla.LinearOperator((n, n), matvec=matvec, matmat=matmat, dtype=float)
 
