@@ -9,7 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PKG = os.path.join(ROOT, "brian2_lnp")
 MAX_LINES, MAX_PARAMS = 80, 12
 #: (file, function) of public callables with more than 12 parameters, to be reshaped
-KNOWN_WIDE = {("brian2_lnp/pruning/noise.py", "noise_prune")}
+KNOWN_WIDE = set()
 
 
 def _functions():

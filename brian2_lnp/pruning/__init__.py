@@ -17,7 +17,7 @@ from .driver import (ABLATIONS, DEFAULT_DELOCALIZE_FRACTION, DEFAULT_DENSITY, DE
                      prune_options, run_iteration)
 from .health import graph_health, lambda_max_stats
 from .noise import (COVARIANCE_KEYS, STEP1_KEYS, CovarianceOptions, LinearisationOptions,
-                    SurrogateOptions, noise_prune, step1_options)
+                    Step1Inputs, SurrogateOptions, noise_prune, step1_options)
 from .report import (CentralityPruneReport, DelocalizeReport, NoisePruneReport,
                      SpectralErrorReport, StepReport, to_jsonable)
 from .spectral import (DENSE_EIG_MAX, SAMPLERS, edge_scores, keep_probabilities, sample_keep,
@@ -29,7 +29,7 @@ from .timescales import (TimescaleReport, TimescaleSearch, group_labels, lyapuno
 
 __all__ = [
     # Step I
-    "noise_prune", "COVARIANCE_KEYS", "STEP1_KEYS", "SurrogateOptions",
+    "noise_prune", "COVARIANCE_KEYS", "STEP1_KEYS", "SurrogateOptions", "Step1Inputs",
     "LinearisationOptions", "CovarianceOptions", "step1_options",
     # spectral sparsification helpers behind Step I
     "solve_rho", "stationary_covariance", "keep_probabilities", "edge_scores", "sample_keep",

@@ -49,6 +49,7 @@ from .report import NoisePruneReport
 from .spectral import keep_probabilities, spectral_error
 
 __all__ = ["noise_prune", "COVARIANCE_KEYS", "SurrogateOptions", "LinearisationOptions",
+           "Step1Inputs", "INPUT_KEYS", "REPORT_KEYS",
            "CovarianceOptions", "step1_options", "STEP1_KEYS"]
 
 logger = logging.getLogger(__name__)
@@ -97,16 +98,51 @@ class SurrogateOptions:
 
 @dataclass(frozen=True)
 class LinearisationOptions:
-    """How ``A = -D + L`` is built (:func:`dynamics.linearize`)."""
+    """How ``A = -D + L`` is built (:func:`dynamics.linearize`), and its spectral report.
+
+    ``spectral_report`` adds a :class:`SpectralErrorReport` to Step I's report
+    (the ``spectral_k`` slowest eigenvalues of A before and after pruning; the
+    covariance error too up to 400 active neurons with the exact route).
+    """
 
     coupling: str = "lyapunov"
     eps: float = 1e-3
     margin: float = 0.05
     stabilize: bool = True
     scale_tol: float = 1e-3
+    spectral_report: bool = True
+    spectral_k: int = 10
 
     def __post_init__(self):
         check_choice("coupling", self.coupling, ("lyapunov", "weights", "modulated"))
+        check_int("spectral_k", self.spectral_k, 1)
+
+
+#: fields of LinearisationOptions that configure the report, not the linearisation
+REPORT_KEYS = ("spectral_report", "spectral_k")
+
+
+@dataclass(frozen=True)
+class Step1Inputs:
+    """What a caller of :func:`noise_prune` already knows about the network.
+
+    Precomputed quantities (``node_exponents``, ``lyap_matrix``,
+    ``linear_network``) and the state an iterative driver carries from one call
+    to the next (``edge_gain``, ``lyap_level``, ``warm``); see
+    :func:`noise_prune` for each. Every field may also be given to
+    ``noise_prune`` as a flat keyword.
+    """
+
+    node_exponents: object = None
+    lyap_matrix: object = None
+    linear_network: object = None
+    edge_gain: object = None
+    lyap_level: Optional[float] = None
+    warm: object = None
+
+
+#: flat keywords of noise_prune that set a Step1Inputs field
+INPUT_KEYS = tuple(f.name for f in dataclasses.fields(Step1Inputs))
 
 
 @dataclass(frozen=True)
@@ -204,9 +240,8 @@ def _check_conn(conn):
 
 
 def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=None,
-                covariance=None, w_max=None, homeostatic=False, node_exponents=None,
-                lyap_matrix=None, edge_gain=None, lyap_level=None, linear_network=None,
-                seed=None, spectral_report=True, spectral_k=10, warm=None, **options):
+                covariance=None, w_max=None, homeostatic=False, seed=None, inputs=None,
+                **options):
     """Noise-prune the synapses of a network (LNP Step I).
 
     Parameters
@@ -223,12 +258,18 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         of the "weights"/"modulated" couplings.
     linearisation : LinearisationOptions, optional
         ``coupling`` ("lyapunov", "weights", "modulated"), ``eps``, ``margin``,
-        ``stabilize``, ``scale_tol`` (see :func:`brian2_lnp.dynamics.linearize`).
+        ``stabilize``, ``scale_tol`` (see :func:`brian2_lnp.dynamics.linearize`),
+        and the spectral report (``spectral_report``, ``spectral_k``).
     covariance : str or CovarianceOptions, optional
         Route for C ("auto", "exact", "sampled") or the full options
         (:func:`brian2_lnp.dynamics.covariance`).
     w_max : float > 0, optional
         Bound on |w| of reweighted synapses (volt); None: no bound.
+    seed : None, int or numpy.random.Generator
+        Drives the node exponents' surrogate inputs, the sampled covariance
+        and the keep/prune draws.
+    inputs : Step1Inputs, optional
+        What is already known (the fields below, which may also be given flat).
     lyap_level : float > 0, optional
         "lyapunov"/"modulated" couplings: rescale the Lyapunov matrix so that its
         mean over the effective synapses is ``lyap_level`` (1/s) before the carried
@@ -266,13 +307,6 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
     linear_network : LinearNetwork, optional
         A precomputed linearisation of ``conn`` (then no linearisation option
         may be given).
-    seed : None, int or numpy.random.Generator
-        Drives the node exponents' surrogate inputs, the sampled covariance
-        and the keep/prune draws.
-    spectral_report : bool
-        Add a :class:`SpectralErrorReport` (``spectral_k`` slowest eigenvalues
-        of A before and after; covariance error too up to 400 active neurons
-        with the exact route).
     warm : WarmStart, optional
         The state of an earlier Step I on a related network (its report's
         ``warm``): the node-exponent run starts from its tangent vectors with a
@@ -315,9 +349,17 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         rho = check_range("rho", rho, 0.0, None, low_inclusive=False)
     if w_max is not None:
         w_max = check_range("w_max", w_max, 0.0, None, low_inclusive=False)
-    spectral_k = check_int("spectral_k", spectral_k, 1)
+    inputs = Step1Inputs() if inputs is None else inputs
+    if not isinstance(inputs, Step1Inputs):
+        raise TypeError(f"inputs: expected a Step1Inputs, got {type(inputs).__name__}")
+    inputs = dataclasses.replace(inputs, **{k: options.pop(k) for k in list(options)
+                                            if k in INPUT_KEYS})
+    node_exponents, lyap_matrix, linear_network = (inputs.node_exponents, inputs.lyap_matrix,
+                                                   inputs.linear_network)
+    edge_gain, lyap_level, warm = inputs.edge_gain, inputs.lyap_level, inputs.warm
     lin_given = linear_network is not None
-    lin_keys = set(options) & set(STEP1_KEYS["linearisation"] + ("w_scale", "gain"))
+    lin_keys = (set(options) & set(STEP1_KEYS["linearisation"] + ("w_scale", "gain"))
+                - set(REPORT_KEYS))
     if lin_given and (lin_keys or linearisation is not None or edge_gain is not None):
         raise TypeError(f"noise_prune: linearisation options {sorted(lin_keys) or ''} given "
                         "together with linear_network")
@@ -445,11 +487,11 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
              - sp.diags(D_new)).tocsr())
 
     spec = None
-    if spectral_report:
+    if lino.spectral_report:
         C_before = None
         if cov.matrix is not None and n <= SPECTRAL_COV_MAX:
             C_before = cov.matrix
-        spec = spectral_error(lin.A, A_new, k=spectral_k, C_before=C_before, sigma=sigma)
+        spec = spectral_error(lin.A, A_new, k=lino.spectral_k, C_before=C_before, sigma=sigma)
 
     report = NoisePruneReport(
         step="noise_prune", n_edges=int(p.size), density=density, rho=rho,
