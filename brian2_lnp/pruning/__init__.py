@@ -39,13 +39,15 @@ __all__ = [
     # Step III
     "delocalize", "degree", "laplacian_ipr", "added_max_share", "DEFAULT_MAX_SHARE",
     # Step IV
-    "optimize_timescales", "TimescaleSearch", "TimescaleReport", "quantile_embedding", "wasserstein2_gamma",
+    "optimize_timescales", "TimescaleSearch", "TimescaleReport", "quantile_embedding",
+    "wasserstein2_gamma",
     "lyapunov_objective", "group_labels", "surrogate_kwargs",
     # reports
     "StepReport", "NoisePruneReport", "CentralityPruneReport", "DelocalizeReport",
     "SpectralErrorReport", "to_jsonable",
     # driver
-    "prune", "PruneOptions", "prune_options", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per_rate",
+    "prune", "PruneOptions", "prune_options", "PruneResult", "STEP_NAMES", "ABLATIONS",
+    "expected_sops_per_rate",
     "ConvergentSchedule", "FixedSchedule", "Carry", "Checkpoint", "CheckpointError",
     "run_iteration",
     # health report

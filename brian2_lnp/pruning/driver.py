@@ -28,10 +28,12 @@ How much each step prunes is set by a *schedule*:
     Step II fraction q, Step III fraction of the effective synapses): the
     network shrinks geometrically and never settles.
 
-The code is three parts: :func:`run_iteration` (one iteration of Steps I-III
-on a :class:`Carry`, a pure function of its inputs and seeds), the
-:class:`Checkpoint` (the only reader and writer of the checkpoint directory)
-and the loop in :func:`prune`.
+The code is four modules: :mod:`~brian2_lnp.pruning.schedules` (how much each
+step prunes), :mod:`~brian2_lnp.pruning.iteration` (:func:`run_iteration`: one
+iteration of Steps I-III on a :class:`Carry`, a pure function of its inputs and
+seeds, and the history table), :mod:`~brian2_lnp.pruning.checkpoint` (the only
+reader and writer of the checkpoint directory) and this one (the loop in
+:func:`prune`, its options and its result).
 
 Reproducibility: the random stream of step ``s`` in iteration ``k`` is
 ``child_seed(base_seed, k, s)``, so it depends on nothing but the base seed,
@@ -41,10 +43,8 @@ uninterrupted run draws.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -53,17 +53,16 @@ import numpy as np
 import pandas as pd
 
 from ..dynamics.threads import fixed_blas_threads
-from ..dynamics.warm import WarmStart
-from ..fileio import atomic_write
 from ..graph import Connectivity
-from ..graph.connectivity import ConnectivityFileError
 from ..random import as_generator, child_seed, seed_stream
-from ..validation import check_array, check_int, check_range
-from .delocalize import DEFAULT_MAX_SHARE
-from .health import DEFAULT_LAMBDA_SEEDS, HEALTH_COLUMNS, graph_health, lambda_max_stats
-from .noise import STEP1_KEYS
-from .timescales import SEARCH_KEYS
+from ..validation import check_array, check_int
+from .checkpoint import Checkpoint, CheckpointError
+from .health import DEFAULT_LAMBDA_SEEDS, graph_health, lambda_max_stats
+from .iteration import (DEFAULT_FUNCTIONS, HISTORY_COLUMNS, STEP_NAMES, Carry, StepContext,
+                        check_step_kwargs, history_frame, is_empty, run_iteration, run_step)
 from .report import to_jsonable
+from .schedules import (DEFAULT_DELOCALIZE_FRACTION, DEFAULT_DENSITY, DEFAULT_Q,
+                        ConvergentSchedule, FixedSchedule, resolve_schedule)
 
 __all__ = ["prune", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per_rate",
            "ConvergentSchedule", "FixedSchedule", "Carry", "Checkpoint", "CheckpointError",
@@ -71,9 +70,6 @@ __all__ = ["prune", "PruneResult", "STEP_NAMES", "ABLATIONS", "expected_sops_per
            "run_iteration", "DEFAULT_DENSITY", "DEFAULT_Q", "DEFAULT_DELOCALIZE_FRACTION"]
 
 logger = logging.getLogger(__name__)
-
-#: the four LNP steps, in the order they run within an iteration
-STEP_NAMES = ("noise", "centrality", "delocalize", "timescales")
 
 #: ``steps`` settings of the ablation points of seed 000, Suppl. B.5 / Fig. 13.
 #: A is the unpruned network (no step); E is full LNP; E' skips Step II;
@@ -88,128 +84,6 @@ ABLATIONS = {
     "E''": ("noise", "timescales"),
     "C+IV": ("noise", "centrality", "timescales"),
 }
-
-#: fixed schedule: Step I keeps this fraction of the effective synapses per
-#: iteration (0.95 ** 100 ~ 0.6 %)
-DEFAULT_DENSITY = 0.95
-#: fixed schedule: Step II prunes this fraction of the active neurons per iteration
-DEFAULT_Q = 0.01
-#: fixed schedule: Step III adds this fraction of the effective synapses per iteration
-DEFAULT_DELOCALIZE_FRACTION = 0.01
-
-_CHECKPOINT_TAG = "brian2_lnp.prune_checkpoint"
-_CHECKPOINT_VERSION = 2
-_TIME_COLUMNS = tuple(f"t_{s}" for s in STEP_NAMES) + ("t_health",)
-_HISTORY_COLUMNS = (("iteration", "stage", "neurons", "synapses", "removed", "added",
-                     "sops_per_rate") + HEALTH_COLUMNS + ("rho", "threshold", "unchanged")
-                    + _TIME_COLUMNS)
-_INT_COLUMNS = ("iteration", "neurons", "synapses", "removed", "added", "isolated",
-                "in_degree_0", "out_degree_0", "unchanged")
-
-
-# ---------------------------------------------------------------------- schedules
-@dataclass(frozen=True)
-class ConvergentSchedule:
-    """Pruning amounts that stop by themselves (the default; see the module doc).
-
-    Parameters
-    ----------
-    density : float in (0, 1]
-        Step I: expected kept fraction at iteration 1, which calibrates rho
-        (ignored when ``rho`` is given). Default 0.9.
-    rho : float > 0, optional
-        Step I's constant, fixed for the run.
-    q : float in [0, 1)
-        Step II: the threshold is the q-quantile of the betweenness of the
-        active neurons at iteration 1 (ignored when ``threshold`` is given).
-        Default 0.02.
-    threshold : float >= 0, optional
-        Step II's normalised betweenness threshold, fixed for the run.
-    add_ratio : float in [0, 1]
-        Step III adds ``round(add_ratio * removed)`` synapses, ``removed`` being
-        the effective synapses Steps I-II removed in this iteration. Default 0.2.
-    max_share : float in (0, 1]
-        Step III: no neuron touches more than this share of the synapses added
-        over the run (at least one each). Default 0.05.
-    dead_ends : bool
-        Step II also prunes neurons left without effective input or output
-        (their betweenness is 0), until none is left. Default True.
-    patience : int >= 1
-        Stop after this many consecutive iterations without change. Default 10.
-    tol : float >= 0
-        "No change": neurons and effective synapses each changed by at most
-        ``tol`` (relative) since the previous iteration. Default 0.001.
-    """
-
-    density: float = 0.9
-    rho: Optional[float] = None
-    q: float = 0.02
-    threshold: Optional[float] = None
-    add_ratio: float = 0.2
-    max_share: float = DEFAULT_MAX_SHARE
-    dead_ends: bool = True
-    patience: int = 10
-    tol: float = 1e-3
-
-    name = "convergent"
-
-    def __post_init__(self):
-        check_range("density", self.density, 0.0, 1.0, low_inclusive=False)
-        if self.rho is not None:
-            check_range("rho", self.rho, 0.0, None, low_inclusive=False)
-        check_range("q", self.q, 0.0, 1.0, high_inclusive=False)
-        if self.threshold is not None:
-            check_range("threshold", self.threshold, 0.0)
-        check_range("add_ratio", self.add_ratio, 0.0, 1.0)
-        check_range("max_share", self.max_share, 0.0, 1.0, low_inclusive=False)
-        check_int("patience", self.patience, 1)
-        check_range("tol", self.tol, 0.0)
-
-
-@dataclass(frozen=True)
-class FixedSchedule:
-    """The fixed fractions per iteration of earlier versions (no convergence).
-
-    Parameters
-    ----------
-    density : float in (0, 1]
-        Step I: expected kept fraction of the effective synapses, every iteration.
-    q : float in [0, 1)
-        Step II: fraction of the active neurons pruned, every iteration.
-    fraction : float in [0, 1]
-        Step III: new synapses, as a fraction of the effective ones, every iteration.
-    """
-
-    density: float = DEFAULT_DENSITY
-    q: float = DEFAULT_Q
-    fraction: float = DEFAULT_DELOCALIZE_FRACTION
-
-    name = "fixed"
-
-    def __post_init__(self):
-        check_range("density", self.density, 0.0, 1.0, low_inclusive=False)
-        check_range("q", self.q, 0.0, 1.0, high_inclusive=False)
-        check_range("delocalize_fraction", self.fraction, 0.0, 1.0)
-
-
-def _resolve_schedule(schedule, density, q, delocalize_fraction):
-    if isinstance(schedule, str):
-        if schedule not in ("convergent", "fixed"):
-            raise ValueError(f"schedule: must be 'convergent', 'fixed' or a schedule object, "
-                             f"got {schedule!r}")
-        schedule = ConvergentSchedule() if schedule == "convergent" else FixedSchedule()
-    if not isinstance(schedule, (ConvergentSchedule, FixedSchedule)):
-        raise TypeError("schedule: expected 'convergent', 'fixed', a ConvergentSchedule or a "
-                        f"FixedSchedule, got {type(schedule).__name__}")
-    over = {}
-    if density is not None:
-        over["density"] = density
-    if q is not None:
-        over["q"] = q
-    if delocalize_fraction is not None:
-        over["add_ratio" if schedule.name == "convergent" else "fraction"] = delocalize_fraction
-    return dataclasses.replace(schedule, **over)
-
 
 # ---------------------------------------------------------------------- results
 def expected_sops_per_rate(conn, rates=None):
@@ -268,434 +142,6 @@ class PruneResult:
     checkpoint_dir: str = None
     converged: bool = False
     carry: "Carry" = None
-
-
-def _history_frame(rows):
-    df = pd.DataFrame(list(rows), columns=list(_HISTORY_COLUMNS))
-    for c in _HISTORY_COLUMNS:
-        if c == "stage":
-            continue
-        if c in _INT_COLUMNS and df[c].notna().all():
-            df[c] = df[c].astype(np.int64)
-        else:
-            df[c] = df[c].astype(float)
-    return df
-
-
-# ---------------------------------------------------------------------- per-run state
-@dataclass
-class Carry:
-    """What one iteration hands to the next, besides the network.
-
-    Attributes
-    ----------
-    edge_gain : ndarray (n_synapses,)
-        Carried coupling gain per synapse (1 for a synapse as it entered the
-        network; times ``|w_new / w_old|`` = 1/p each time Step I keeps it).
-        Used by Step I's "lyapunov" coupling, which is rebuilt from node
-        exponents every iteration and would otherwise forget the reweighting.
-    added_touches : ndarray (N,)
-        Synapses added by Step III over the run touching each neuron.
-    rho : float or None
-        Step I's constant once calibrated (convergent schedule).
-    threshold : float or None
-        Step II's betweenness threshold once calibrated (convergent schedule).
-    lyap_level : float or None
-        Step I's Lyapunov-matrix level (mean over effective synapses, 1/s),
-        fixed at iteration 1 like rho (convergent schedule, "lyapunov" and
-        "modulated" couplings; see ``noise_prune(lyap_level=...)``).
-    warm : WarmStart or None
-        Step I's final tangent vectors and covariance chains, to warm-start
-        the next Step I (saved in the checkpoint, so a resumed run continues
-        exactly as an uninterrupted one).
-    """
-
-    edge_gain: np.ndarray
-    added_touches: np.ndarray
-    rho: Optional[float] = None
-    threshold: Optional[float] = None
-    lyap_level: Optional[float] = None
-    warm: Optional[WarmStart] = None
-
-    @classmethod
-    def start(cls, conn, schedule):
-        rho = threshold = None
-        if schedule.name == "convergent":
-            rho, threshold = schedule.rho, schedule.threshold
-        return cls(np.ones(conn.n_synapses), np.zeros(conn.N, dtype=np.int64), rho, threshold)
-
-    def grown_to(self, n_synapses):
-        """Gains extended with 1 for synapses appended since."""
-        g = self.edge_gain
-        if g.size < n_synapses:
-            g = np.concatenate([g, np.ones(n_synapses - g.size)])
-        return g
-
-
-# ---------------------------------------------------------------------- steps
-def _noise(conn, *, seed, **kw):
-    from .noise import noise_prune
-    return noise_prune(conn, seed=seed, **kw)
-
-
-def _centrality(conn, *, seed, **kw):
-    from .centrality import centrality_prune
-    return centrality_prune(conn, seed=seed, **kw)
-
-
-def _delocalize(conn, *, seed, **kw):
-    from .delocalize import delocalize
-    return delocalize(conn, seed=seed, **kw)
-
-
-def _timescales(conn, *, seed, **kw):
-    from .timescales import optimize_timescales
-    return optimize_timescales(conn, seed=seed, **kw)
-
-
-_DEFAULT_FUNCTIONS = {"noise": _noise, "centrality": _centrality, "delocalize": _delocalize,
-                      "timescales": _timescales}
-
-#: step keywords the driver sets itself from the schedule (not allowed in step_kwargs)
-_DRIVER_KEYS = {"noise": ("density", "rho", "edge_gain", "lyap_level", "warm"),
-                "centrality": ("q", "threshold", "quantile", "dead_ends"),
-                "delocalize": ("M", "fraction", "original", "max_share", "prior"),
-                "timescales": ()}
-_RATE_KEYS = ("k", "n_steps", "transient", "qr_every", "batch", "dt", "phi", "w_scale", "gain",
-              "input_std")
-
-
-def _allowed_step_keys(name):
-    from .centrality import centrality_prune
-    from .delocalize import delocalize
-    from .noise import noise_prune
-    from .timescales import optimize_timescales
-    fn = {"noise": noise_prune, "centrality": centrality_prune, "delocalize": delocalize,
-          "timescales": optimize_timescales}[name]
-    params = [p.name for p in inspect.signature(fn).parameters.values()
-              if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
-    allowed = set(params) - {"conn", "seed"} - set(_DRIVER_KEYS[name])
-    if name == "noise":
-        allowed |= set().union(*STEP1_KEYS.values())
-    if name == "timescales":
-        allowed |= set(_RATE_KEYS) | set(SEARCH_KEYS)
-    return sorted(allowed)
-
-
-def _check_step_kwargs(step_kwargs, custom):
-    for name, kw in step_kwargs.items():
-        if name in custom:
-            continue  # a user's step function takes what it takes
-        allowed = _allowed_step_keys(name)
-        bad = sorted(set(kw) - set(allowed))
-        if bad:
-            driver = sorted(set(bad) & set(_DRIVER_KEYS[name]))
-            hint = (f" ({driver} are set by the driver from its schedule)" if driver else "")
-            raise ValueError(f"step_kwargs[{name!r}]: unknown key(s) {bad}{hint}; "
-                             f"allowed for step {name!r}: {allowed}")
-
-
-def _noise_coupling(kw):
-    lin = kw.get("linearisation")
-    if lin is not None:
-        return getattr(lin, "coupling", "lyapunov")
-    return kw.get("coupling", "lyapunov")
-
-
-def _report_dict(report):
-    if report is None:
-        return {}
-    if hasattr(report, "as_dict"):
-        d = report.as_dict()
-    elif isinstance(report, dict):
-        d = report
-    else:
-        d = {"report": repr(report)}
-    return to_jsonable(d)
-
-
-@dataclass(frozen=True)
-class _Context:
-    """Everything an iteration needs that does not change during a run."""
-
-    steps: tuple
-    schedule: object
-    functions: dict
-    step_kwargs: dict
-    base_seed: int
-    original: Connectivity
-    timescales_every: Optional[int]
-    lyap_kwargs: dict
-
-
-def _run_step(ctx, name, conn, kw, *seed_keys, warm_out=None):
-    t0 = time.perf_counter()
-    kw = {**kw, **ctx.step_kwargs.get(name, {})}
-    with fixed_blas_threads():  # same bits for any BLAS thread count / n_jobs
-        new, rep = ctx.functions[name](conn, seed=child_seed(ctx.base_seed, *seed_keys, name),
-                                       **kw)
-    if not isinstance(new, Connectivity):
-        raise TypeError(f"step {name!r} must return (Connectivity, report)")
-    if warm_out is not None:  # Step I's warm-start state (not part of the report dict)
-        warm_out.append(getattr(rep, "warm", None))
-    return new, _report_dict(rep), time.perf_counter() - t0
-
-
-def _is_empty(c):
-    return c.n_active_neurons == 0 or c.n_active_synapses == 0
-
-
-def run_iteration(ctx, conn, carry, k):
-    """Iteration ``k`` of Steps I-III (and Step IV when every K iterations).
-
-    Pure: the result depends only on the inputs and on
-    ``child_seed(ctx.base_seed, k, step)``.
-
-    Returns
-    -------
-    conn : Connectivity
-    carry : Carry
-    info : dict
-        ``removed``, ``added``, ``times`` (per step), ``reports`` (list of dicts),
-        and after Step I ``abscissa``, ``abscissa_model`` and ``lin_scale``
-        (see :mod:`.health`).
-    """
-    sched = ctx.schedule
-    convergent = sched.name == "convergent"
-    carry = dataclasses.replace(carry)
-    times, reports, info = {}, [], {}
-    eff_before = conn.n_active_synapses
-    added = 0
-
-    def record(name, rep, t):
-        times[f"t_{name}"] = t
-        reports.append({**rep, "iteration": int(k), "step": name})
-
-    if "noise" in ctx.steps:
-        kw = {}
-        if convergent and carry.rho is not None:
-            kw["rho"] = carry.rho
-        else:
-            kw["density"] = sched.density
-        gain = carry.grown_to(conn.n_synapses)
-        coupling = _noise_coupling(ctx.step_kwargs.get("noise", {}))
-        own_step = ctx.functions["noise"] is _noise
-        if convergent and own_step and coupling == "lyapunov":
-            kw["edge_gain"] = gain
-        if (convergent and own_step and coupling in ("lyapunov", "modulated")
-                and carry.lyap_level is not None):
-            kw["lyap_level"] = carry.lyap_level
-        warm_out = None
-        if own_step:
-            kw["warm"] = carry.warm
-            warm_out = []
-        new, rep, t = _run_step(ctx, "noise", conn, kw, k, warm_out=warm_out)
-        if warm_out:
-            carry.warm = warm_out[0]
-        stab = {"abscissa": rep.get("abscissa_after"),
-                "abscissa_model": rep.get("abscissa_model"), "lin_scale": rep.get("scale")}
-        if convergent and carry.rho is None and rep.get("rho") is not None:
-            carry.rho = float(rep["rho"])  # calibrated once, fixed from now on
-        if (convergent and carry.lyap_level is None and rep.get("lyap_level") is not None
-                and own_step and coupling in ("lyapunov", "modulated")):
-            carry.lyap_level = float(rep["lyap_level"])  # the same: fixed from now on
-        # carried gain: a kept synapse's coupling is L / p, i.e. |w_new / w_old|
-        n_old = conn.n_synapses
-        old_w, new_w = conn.w, new.w[:n_old]
-        ratio = np.divide(np.abs(new_w), np.abs(old_w), out=np.ones(n_old),
-                          where=(old_w != 0) & new.synapse_active[:n_old])
-        carry.edge_gain = np.concatenate([gain * ratio, np.ones(new.n_synapses - n_old)])
-        conn = new
-        record("noise", rep, t)
-    if "centrality" in ctx.steps and not _is_empty(conn):
-        if convergent:
-            kw = ({"threshold": carry.threshold} if carry.threshold is not None
-                  else {"quantile": sched.q})
-            kw["dead_ends"] = sched.dead_ends
-        else:
-            kw = {"q": sched.q}
-        conn, rep, t = _run_step(ctx, "centrality", conn, kw, k)
-        if convergent and carry.threshold is None and rep.get("threshold") is not None:
-            carry.threshold = float(rep["threshold"])
-        record("centrality", rep, t)
-        info.update({key: float("nan") if v is None else float(v) for key, v in stab.items()})
-    removed = max(eff_before - conn.n_active_synapses, 0)
-    if "delocalize" in ctx.steps and not _is_empty(conn):
-        if convergent:
-            kw = {"M": int(round(sched.add_ratio * removed)), "max_share": sched.max_share,
-                  "prior": carry.added_touches}
-        else:
-            kw = {"fraction": sched.fraction}
-        kw["original"] = ctx.original
-        n_before = conn.n_synapses
-        conn, rep, t = _run_step(ctx, "delocalize", conn, kw, k)
-        added = conn.n_synapses - n_before
-        if added > 0:
-            new_pre, new_post = conn.pre[n_before:], conn.post[n_before:]
-            carry.added_touches = (carry.added_touches
-                                   + np.bincount(new_pre, minlength=conn.N)
-                                   + np.bincount(new_post, minlength=conn.N))
-        record("delocalize", rep, t)
-    carry.edge_gain = carry.grown_to(conn.n_synapses)
-    if ("timescales" in ctx.steps and ctx.timescales_every is not None
-            and k % ctx.timescales_every == 0 and not _is_empty(conn)):
-        conn, rep, t = _run_step(ctx, "timescales", conn, dict(ctx.lyap_kwargs), k)
-        record("timescales", rep, t)
-    info.update(removed=int(removed), added=int(added), times=times, reports=reports)
-    return conn, carry, info
-
-
-# ---------------------------------------------------------------------- checkpoint
-class CheckpointError(ValueError):
-    """A prune checkpoint directory is corrupt, truncated, or of another run."""
-
-
-class Checkpoint:
-    """A prune checkpoint directory; the only code that reads or writes it.
-
-    Files::
-
-        state.json        format, version, base seed, configuration, completed
-                          iterations, carried scalars, history, reports, final
-        conn_KKKK.npz     the network after iteration KKKK (only the latest)
-        carry_KKKK.npz    the carried arrays after iteration KKKK (edge_gain,
-                          added_touches)
-        original.npz      the input network (Step III never re-adds its pairs)
-        final.npz         the network after the end-of-run Step IV (if any)
-        history.csv       the history table, for people and spreadsheets
-
-    Every file is written under a temporary name, fsynced and moved into place
-    with :func:`os.replace` (atomic on POSIX); ``state.json`` is replaced last
-    and the previous iteration's files are deleted only after that, so a kill
-    at any moment leaves the last finished iteration complete on disk.
-    """
-
-    def __init__(self, directory):
-        self.directory = os.fspath(directory)
-        self.state = None
-
-    # -------------------------------------------------------------- helpers
-    def path(self, name):
-        return os.path.join(self.directory, name)
-
-    def _error(self, name, what):
-        return CheckpointError(f"{self.path(name)}: {what}; delete {self.directory} to start "
-                               "over (or pass another checkpoint_dir)")
-
-    def _load_conn(self, name):
-        try:
-            return Connectivity.load(self.path(name))
-        except (ConnectivityFileError, OSError, ValueError, EOFError) as exc:
-            raise self._error(name, f"unreadable network file ({exc})") from exc
-
-    # -------------------------------------------------------------- read
-    def load(self):
-        """The checkpoint's state (dict), or None if the directory holds none."""
-        name = "state.json"
-        if not os.path.exists(self.path(name)):
-            return None
-        try:
-            with open(self.path(name), encoding="utf-8") as fh:
-                state = json.load(fh)
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise self._error(name, f"corrupt or truncated checkpoint state ({exc})") from exc
-        if not isinstance(state, dict) or state.get("format") != _CHECKPOINT_TAG:
-            raise self._error(name, "not a prune checkpoint")
-        if state.get("version") != _CHECKPOINT_VERSION:
-            raise self._error(name, f"prune checkpoint version {state.get('version')}; this "
-                                    f"brian2_lnp reads version {_CHECKPOINT_VERSION}")
-        missing = [key for key in ("config", "base_seed", "completed", "conn_file",
-                                   "carry_file", "carry", "history", "reports")
-                   if key not in state]
-        if missing:
-            raise self._error(name, f"corrupt checkpoint state (missing {missing})")
-        self.state = state
-        return state
-
-    def validate(self, state, config, conn0, base_seed, seed_given, iterations):
-        """Check that ``state`` continues this call; returns the original network."""
-        diff = sorted(key for key in set(config) | set(state["config"])
-                      if config.get(key) != state["config"].get(key))
-        if diff:
-            raise ValueError(f"checkpoint_dir: the checkpoint in {self.directory} was made "
-                             f"with another configuration (differs in {diff}); use a new "
-                             "directory or the same settings")
-        if seed_given and base_seed != state["base_seed"]:
-            raise ValueError(f"seed: the checkpoint was made with seed {state['base_seed']}, "
-                             f"got {base_seed}")
-        original = self._load_conn("original.npz")
-        if original != conn0:
-            raise ValueError("checkpoint_dir: the checkpoint was made from another network")
-        if int(state["completed"]) > iterations:
-            raise ValueError(f"iterations: the checkpoint in {self.directory} already holds "
-                             f"{state['completed']} iterations; ask for >= "
-                             f"{state['completed']} or use a new directory")
-        return original
-
-    def read_network(self, state):
-        """(conn, Carry) after the last completed iteration."""
-        conn = self._load_conn(state["conn_file"])
-        name = state["carry_file"]
-        try:
-            with np.load(self.path(name), allow_pickle=False) as data:
-                gain, touches = data["edge_gain"], data["added_touches"]
-                warm = WarmStart.from_arrays(data)
-        except Exception as exc:  # noqa: BLE001 -- any failure to read means corrupt
-            raise self._error(name, f"unreadable carried state ({exc!r})") from exc
-        if gain.shape != (conn.n_synapses,) or touches.shape != (conn.N,):
-            raise self._error(name, "carried arrays do not match the network file")
-        c = state["carry"]
-        return conn, Carry(gain.astype(float), touches.astype(np.int64), c.get("rho"),
-                           c.get("threshold"), c.get("lyap_level"), warm)
-
-    def read_final(self, completed):
-        """(conn, row, reports) of an end-of-run Step IV after ``completed`` iterations."""
-        final = (self.state or {}).get("final")
-        if not final or final.get("completed") != completed:
-            return None
-        return self._load_conn(final["file"]), final["row"], final["reports"]
-
-    # -------------------------------------------------------------- write
-    def _write_text(self, name, text):
-        atomic_write(self.path(name), lambda fh: fh.write(text))
-
-    def _write_state(self, rows):
-        self._write_text("state.json", json.dumps(to_jsonable(self.state), allow_nan=True))
-        self._write_text("history.csv", _history_frame(rows).to_csv(index=False))
-
-    def start(self, original):
-        os.makedirs(self.directory, exist_ok=True)
-        atomic_write(self.path("original.npz"), original.save, mode="wb")
-
-    def write(self, k, conn, carry, config, base_seed, rows, reports):
-        """Record completed iteration ``k``."""
-        conn_file, carry_file = f"conn_{k:04d}.npz", f"carry_{k:04d}.npz"
-        atomic_write(self.path(conn_file), conn.save, mode="wb")
-        atomic_write(self.path(carry_file),
-                     lambda fh: np.savez(fh, edge_gain=carry.edge_gain,
-                                         added_touches=carry.added_touches,
-                                         **(carry.warm.arrays() if carry.warm else {})),
-                     mode="wb")
-        self.state = {"format": _CHECKPOINT_TAG, "version": _CHECKPOINT_VERSION,
-                      "config": config, "base_seed": base_seed, "completed": int(k),
-                      "conn_file": conn_file, "carry_file": carry_file,
-                      "carry": {"rho": carry.rho, "threshold": carry.threshold,
-                                "lyap_level": carry.lyap_level},
-                      "history": rows, "reports": reports}
-        self._write_state(rows)
-        # only now are the previous iteration's files unreferenced
-        for f in os.listdir(self.directory):
-            if (f.startswith(("conn_", "carry_")) and f.endswith(".npz")
-                    and f not in (conn_file, carry_file)):
-                os.remove(self.path(f))
-
-    def write_final(self, completed, conn, row, reports, rows):
-        """Record the end-of-run Step IV (the chain before it stays the checkpoint)."""
-        atomic_write(self.path("final.npz"), conn.save, mode="wb")
-        self.state["final"] = {"completed": int(completed), "file": "final.npz", "row": row,
-                               "reports": reports}
-        self._write_state(list(rows) + [row])
-
 
 # ---------------------------------------------------------------------- driver
 def _jsonable_config(cfg):
@@ -903,7 +349,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
     if len(set(steps)) != len(steps):
         raise ValueError(f"steps: each step may appear once, got {list(steps)}")
     steps = tuple(s for s in STEP_NAMES if s in steps)
-    sched = _resolve_schedule(schedule, shortcuts.get("density"), shortcuts.get("q"),
+    sched = resolve_schedule(schedule, shortcuts.get("density"), shortcuts.get("q"),
                               shortcuts.get("delocalize_fraction"))
     if timescales_every is not None:
         timescales_every = check_int("timescales_every", timescales_every, 1)
@@ -913,13 +359,13 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
     if bad:
         raise ValueError(f"step_kwargs: unknown step name(s) {sorted(bad)}; "
                          f"allowed: {list(STEP_NAMES)}")
-    functions = dict(_DEFAULT_FUNCTIONS)
+    functions = dict(DEFAULT_FUNCTIONS)
     for k, f in (step_functions or {}).items():
         if k not in STEP_NAMES:
             raise ValueError(f"step_functions: unknown step name {k!r}; "
                              f"allowed: {list(STEP_NAMES)}")
         functions[k] = f
-    _check_step_kwargs(step_kwargs, set(step_functions or {}))
+    check_step_kwargs(step_kwargs, set(step_functions or {}))
     model_w_max = getattr(model, "w_max", None)
     if ("noise" in steps and "noise" not in (step_functions or {})
             and isinstance(model_w_max, (int, float)) and model_w_max > 0):
@@ -966,7 +412,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         else:
             ckpt.start(original)
 
-    ctx = _Context(steps=steps, schedule=sched, functions=functions, step_kwargs=step_kwargs,
+    ctx = StepContext(steps=steps, schedule=sched, functions=functions, step_kwargs=step_kwargs,
                    base_seed=base_seed, original=original, timescales_every=timescales_every,
                    lyap_kwargs=lyap_kwargs)
     lyap_seed = int(child_seed(base_seed, "lambda_max").integers(2**31))
@@ -984,7 +430,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
 
     def make_row(k, stage, c, info):
         t0 = time.perf_counter()
-        row = {col: float("nan") for col in _HISTORY_COLUMNS}
+        row = {col: float("nan") for col in HISTORY_COLUMNS}
         row.update(iteration=int(k), stage=stage, neurons=c.n_active_neurons,
                    synapses=c.n_active_synapses, removed=info.get("removed", 0),
                    added=info.get("added", 0), sops_per_rate=expected_sops_per_rate(c, rates),
@@ -992,7 +438,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         row.update(graph_health(c, carry.added_touches))
         for key in ("abscissa", "abscissa_model", "lin_scale"):
             row[key] = info.get(key, float("nan"))
-        if not _is_empty(c):
+        if not is_empty(c):
             with fixed_blas_threads():
                 row["lambda_max"], row["lambda_max_se"] = measure(c)
         row.update(info.get("times", {}))
@@ -1000,7 +446,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         return row
 
     def result(c, stopped, message, extra_rows=(), converged=False):
-        return PruneResult(connectivity=c, history=_history_frame(list(rows) + list(extra_rows)),
+        return PruneResult(connectivity=c, history=history_frame(list(rows) + list(extra_rows)),
                            reports=list(reports), original=original, stopped_early=stopped,
                            message=message, base_seed=base_seed, checkpoint_dir=checkpoint_dir,
                            converged=converged, carry=carry)
@@ -1024,7 +470,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
             if patience is not None and _unchanged(rows, tol) >= patience:
                 converged = True
                 break
-            if _is_empty(conn):
+            if is_empty(conn):
                 stopped = True
                 message = (f"network is empty before iteration {k + 1} "
                            f"({conn.n_active_neurons} neurons, {conn.n_active_synapses} "
@@ -1071,7 +517,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         if final is not None:
             conn_f, row_f, rep_f = final
         else:
-            conn_f, rep, t = _run_step(ctx, "timescales", conn, dict(lyap_kwargs), "final",
+            conn_f, rep, t = run_step(ctx, "timescales", conn, dict(lyap_kwargs), "final",
                                        completed)
             rep_f = [{**rep, "iteration": completed, "step": "timescales"}]
             row_f = make_row(completed, "final", conn_f, {"times": {"t_timescales": t}})

@@ -35,7 +35,8 @@ DEFAULT_LAMBDA_SEEDS = 4
 
 #: history columns written by the driver from this module
 HEALTH_COLUMNS = ("scc_fraction", "isolated", "in_degree_0", "out_degree_0",
-                  "added_max_share", "abscissa", "abscissa_model", "lin_scale", "lambda_max", "lambda_max_se")
+                  "added_max_share", "abscissa", "abscissa_model", "lin_scale", "lambda_max",
+                  "lambda_max_se")
 
 
 def graph_health(conn, added_touches=None):

@@ -48,7 +48,8 @@ from ..dynamics.threads import parallel_map
 from ..random import as_generator, child_seed
 from ..validation import check_choice, check_int, check_range
 
-__all__ = ["optimize_timescales", "TimescaleSearch", "SEARCH_KEYS", "TimescaleReport", "quantile_embedding",
+__all__ = ["optimize_timescales", "TimescaleSearch", "SEARCH_KEYS", "TimescaleReport",
+           "quantile_embedding",
            "wasserstein2_gamma", "lyapunov_objective", "group_labels", "surrogate_kwargs"]
 
 logger = logging.getLogger(__name__)
