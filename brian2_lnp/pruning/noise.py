@@ -12,9 +12,10 @@ may apply so that C exists; with it, a fixed rho would drift with that
 factor from one network to the next), and a kept synapse's weight becomes
 ``w_ij / p_ij`` (magnitude clipped to ``w_max``). ``rho`` is given, or solved so
 that the expected number of kept synapses is ``density * n_effective``.
-Optionally the diagonal is compensated (homeostatic excitability): ``Delta_i = sum_j (L~_ij - L_ij)`` over the inputs
-of neuron i, ``D~_ii = D_ii + Delta_i``, written back so that re-linearising
-the returned network gives ``-D~ + L~`` (see :func:`noise_prune`).
+Optionally the diagonal is compensated (homeostatic excitability): ``Delta_i = sum_j
+(L~_ij - L_ij)`` over the inputs of neuron i, ``D~_ii = D_ii + Delta_i``, written back
+so that re-linearising the returned network gives ``-D~ + L~`` (see
+:func:`noise_prune`).
 
 Step I's settings are three small frozen option objects, and every route
 into Step I (``noise_prune(conn, w_scale=...)`` or the driver's
