@@ -307,8 +307,7 @@ def _settings(spec):
     default = TASKS[spec.name] if spec.name in TASKS else None
     same = default is not None and (default.readout, default.encoding) == (spec.readout,
                                                                           spec.encoding)
-    settings = ("defaults (chosen on validation)" if same and spec.is_prediction
-                else "defaults (paper)" if same else "given")
+    settings = f"defaults ({default.defaults_from})" if same else "given"
     return dict(readout_spec=spec.readout.label, encoding=encoding, protocol=protocol,
                 settings=settings, **extra)
 
