@@ -69,3 +69,24 @@ def test_rows_name_where_the_defaults_come_from():
     assert _settings(rossler.replace(alphas=(1.0,)))["settings"] == "given"
     assert _settings(rossler.replace(r_max=800.0))["settings"] == "given"
     assert _settings(TASKS["mnist5k"])["settings"] == "defaults (paper)"
+
+
+def test_a_task_without_validation_split_still_gets_its_autoregression_yardstick():
+    """wind_speed has no validation split: the AR order is chosen on the last fifth of the
+    training part and the map fitted on the rest (the row would otherwise have no AR)."""
+    pytest.importorskip("brian2")
+    import numpy as np
+
+    from brian2_lnp.tasks import evaluate, get_task
+    from brian2_lnp.tasks.baselines import autoregressive_baseline
+
+    data = _data("wind_speed").normalised()
+    kw = dict(n_context=60, n_predict=20, washout=10, stdp_steps=20, n_fit=60, dt=1e-3,
+              r_max=400.0, channels_per_dim=4)
+    row = evaluate("hrsnn_small", "wind_speed", training="none", seed=0, codegen="numpy",
+                   **kw).iloc[0]
+    train, test = np.asarray(data.train), np.asarray(data.test)
+    want = autoregressive_baseline(train[:400], train[400:], test,
+                                   get_task("wind_speed", **kw).protocol, dt_series=1.0)
+    assert row["NRMSE_autoregressive"] == pytest.approx(want["nrmse"], rel=1e-12)
+    assert row["autoregressive_lags"] == want["lags"]
