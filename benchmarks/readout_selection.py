@@ -76,9 +76,9 @@ summary says so.
 
 Run from the repository root, one task per process::
 
-    nice -n 5 env OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python3 benchmarks/readout_selection.py rossler
-
-    nice -n 5 env OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python3 benchmarks/readout_selection.py rossler --channels 10
+    export OPENBLAS_NUM_THREADS=1 PYTHONPATH=.
+    nice -n 5 python3 benchmarks/readout_selection.py rossler
+    nice -n 5 python3 benchmarks/readout_selection.py rossler --channels 10
     python3 benchmarks/readout_selection.py --summarise
 
 Writes ``benchmarks/readout_selection_<task>.csv`` (shared encoding; other

@@ -295,8 +295,10 @@ def _settings(spec):
     if spec.is_prediction:
         encoding = f"{enc.channels_per_dim} ch/dim {enc.coding}, {enc.r_max:g} Hz, {enc.step:g} s"
         protocol = (f"{proto.split}: {proto.n_windows} x ({proto.n_context} context + "
-                    f"{proto.n_predict} predicted), STDP {proto.stdp_steps} steps"
-                    + (f", fit {spec.readout.n_fit} steps" if spec.readout.fit == "train" else ""))
+                    f"{proto.n_predict} predicted), washout {proto.washout}, STDP "
+                    f"{proto.stdp_steps} steps"
+                    + (f", fit {spec.readout.n_fit} steps" if spec.readout.fit == "train" else "")
+                    + f", raw-input lags {spec.readout.raw_lags}")
         extra = dict(readout_inputs=spec.readout.inputs, target=spec.readout.target,
                      readout_fit=spec.readout.fit)
     else:

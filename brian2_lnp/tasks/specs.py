@@ -231,10 +231,10 @@ class ReadoutSpec:
 
     @property
     def label(self):
-        """Short description for result rows, e.g. ``"ridge a=10 raw, 100% neurons, ..."``."""
+        """Short description for result rows, e.g. ``"ridge alpha=10 unscaled, 100% ..."``."""
         a = ("LOO" if len(self.alphas) > 1 else f"{self.alphas[0]:g}")
         taus = "/".join(f"{1e3 * t:g}" for t in self.taus)
-        return (f"{self.kind} alpha={a}{'' if self.standardize else ' unscaled'}, "
+        return (f"{self.kind} alpha={a} {'z-scored' if self.standardize else 'unscaled'}, "
                 f"{self.fraction:.0%} neurons, taus {taus} ms, on {self.inputs} -> "
                 f"{self.target}, fitted {'once' if self.fit == 'train' else 'per window'}")
 
@@ -386,7 +386,7 @@ VALIDATION_RECORD = "chosen on validation: benchmarks/readout_selection_summary.
 
 
 def _series(name, dims, lyap=None, readout=None, protocol=None, encoding=None):
-    """A series task; ``readout`` / ``protocol`` / ``encoding``: its own fields (SERIES_DEFAULTS)."""
+    """A series task with its own readout / protocol / encoding fields (SERIES_DEFAULTS)."""
     return Task(name, DataSpec(name, "series", dims, lyap), SeriesEncodingSpec(**(encoding or {})),
                 ReadoutSpec(**(readout or {})), PredictionProtocol(**(protocol or {})),
                 defaults_from=VALIDATION_RECORD)
