@@ -409,17 +409,22 @@ def _images(name):
 #: readout the context is only a washout.
 SERIES_DEFAULTS = {
     "lorenz63": dict(readout=dict(target="increment", taus=(0.005, 0.02, 0.1), alphas=(10.0,),
-                                  standardize=False)),
-    "rossler": dict(readout=dict(target="increment", taus=(0.005, 0.02, 0.1), alphas=(100.0,),
-                                 standardize=False, n_fit=2500)),
-    "lorenz96": dict(readout=dict(target="increment", taus=(0.005, 0.02, 0.1), alphas=(100.0,),
-                                  standardize=True)),
+                                  standardize=False),
+                     encoding=dict(channels_per_dim=20, r_max=3200.0)),
+    "rossler": dict(readout=dict(target="increment", taus=(0.005, 0.02, 0.1), alphas=(10.0,),
+                                 standardize=False, n_fit=2500),
+                    encoding=dict(channels_per_dim=10, r_max=1600.0)),
+    "lorenz96": dict(readout=dict(target="increment", taus=(0.005, 0.02, 0.1), alphas=(10.0,),
+                                  standardize=True),
+                     encoding=dict(channels_per_dim=10, r_max=1600.0)),
     "google_stock": dict(readout=dict(target="increment", taus=(0.01, 0.05), alphas=(100.0,),
                                       standardize=True, n_fit=644),
-                         protocol=dict(stdp_steps=322, n_context=168)),
+                         protocol=dict(stdp_steps=322, n_context=168),
+                         encoding=dict(channels_per_dim=40, r_max=1600.0)),
     "wind_speed": dict(readout=dict(target="increment", taus=(0.01, 0.05), alphas=(100.0,),
                                     standardize=True, n_fit=334),
-                       protocol=dict(stdp_steps=166)),
+                       protocol=dict(stdp_steps=166),
+                       encoding=dict(channels_per_dim=10, r_max=1600.0)),
 }
 
 #: the named tasks; Lyapunov exponents: Lorenz-63 0.906, Rossler (a=b=0.2, c=5.7)
