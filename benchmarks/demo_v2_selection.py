@@ -49,11 +49,12 @@ from brian2_lnp.tasks.prediction import analyse_prediction  # noqa: E402
 from brian2_lnp.tasks.readout import select_readout_neurons  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+# the candidate grid, shared with readout_selection.py (which generalises this script to
+# every series task and reproduces demo_v2_validation.csv with ``lorenz63``)
+from readout_selection import ALPHAS, SCALING, TARGETS, TAUS  # noqa: E402
+
 N, SEED, N_FIT, STDP, WINDOWS = 1000, 0, 5000, 500, 5
-TARGETS = ("value", "increment")
-TAUS = ((0.01, 0.05), (0.005, 0.02, 0.1))
-ALPHAS = (1.0, 10.0, 100.0)
-SCALING = (False, True)
 
 
 def main():

@@ -5,7 +5,7 @@ import pytest
 
 from brian2_lnp.models.config import load_model
 from brian2_lnp.models.generate import generate_network
-from brian2_lnp.protocols.demo import DEMO_READOUT, activity_matched
+from brian2_lnp.protocols.demo import DEMO_ENCODING, DEMO_READOUT, activity_matched
 from brian2_lnp.tasks import get_task
 
 
@@ -25,8 +25,11 @@ def test_activity_matched_switches_off_the_least_active_neurons_lowest_index_fir
 
 
 def test_demo_readout_is_a_valid_task_setting():
-    task = get_task("lorenz63", **DEMO_READOUT)
+    task = get_task("lorenz63", **DEMO_READOUT, **DEMO_ENCODING)
     assert task.readout.target == "increment" and task.readout.fit == "train"
+    # the encoding the demo's readout was chosen with, whatever the registry's default
+    assert (task.encoding.channels_per_dim, task.encoding.r_max) == (20, 1600.0)
+    assert task.n_inputs == 60
 
 
 def test_evaluate_models_gives_each_model_the_row_evaluate_gives_it():

@@ -25,8 +25,10 @@ def _seed_stream_1():
     with use_seed_stream(1):
         yield
 
-#: the old defaults that the task objects changed, given explicitly (same explicit settings)
+#: the old defaults that the task objects (and the per-task validated readouts) changed,
+#: given explicitly (same explicit settings)
 OLD = dict(readout_fraction=0.1, taus=(0.01, 0.05), readout_fit="window", channels_per_dim=10,
+           target="value",
            readout_kwargs={"alphas": (1e-6, 1e-4, 1e-2, 1.0, 1e2), "standardize": True})
 SHORT = dict(n_context=200, n_predict=50, washout=20, stdp_steps=60, dt=1e-3, r_max=400.0,
              task_kwargs={"n_samples": 2000}, seed=0, codegen="numpy", **OLD)

@@ -25,7 +25,11 @@ chosen on the Lorenz-63 **validation** split with a 1000-neuron HRSNN
 ``acceptance_lorenz_validation.csv``): network-only ridge readout fitted once on
 5000 training steps after STDP, every active neuron read, filters 5 / 20 / 100
 ms, penalty 10 on unscaled features, 20 population channels per dimension,
-peak rate 1600 Hz. The paper's literal protocol (one readout per window fitted
+peak rate 1600 Hz. Each registered series task has its own readout (and, where
+its validation run chose one, encoding and training-stretch sizes), picked on
+that task's validation data (benchmarks/readout_selection.py, one row per task
+in ``readout_selection_summary.csv``; see :data:`SERIES_DEFAULTS`); result rows
+name them. The paper's literal protocol (one readout per window fitted
 on its 500 context steps, top 10 % betweenness neurons) is
 :meth:`ReadoutSpec.paper`.
 """
@@ -38,7 +42,7 @@ from ..validation import check_choice, check_int, check_range
 __all__ = ["DataSpec", "SeriesEncodingSpec", "ImageEncodingSpec", "ReadoutSpec",
            "PredictionProtocol", "ClassificationProtocol", "Task", "TASKS", "get_task",
            "task_names", "PAPER_TAUS", "VALIDATED_TAUS", "readout_from", "READOUT_KEYWORDS",
-           "readout_kwargs_fields"]
+           "readout_kwargs_fields", "SERIES_DEFAULTS"]
 
 #: filter time constants (second) of the paper-style readout
 PAPER_TAUS = (0.01, 0.05)
@@ -227,10 +231,10 @@ class ReadoutSpec:
 
     @property
     def label(self):
-        """Short description for result rows, e.g. ``"ridge a=10 raw, 100% neurons, ..."``."""
+        """Short description for result rows, e.g. ``"ridge alpha=10 unscaled, 100% ..."``."""
         a = ("LOO" if len(self.alphas) > 1 else f"{self.alphas[0]:g}")
         taus = "/".join(f"{1e3 * t:g}" for t in self.taus)
-        return (f"{self.kind} alpha={a}{'' if self.standardize else ' unscaled'}, "
+        return (f"{self.kind} alpha={a} {'z-scored' if self.standardize else 'unscaled'}, "
                 f"{self.fraction:.0%} neurons, taus {taus} ms, on {self.inputs} -> "
                 f"{self.target}, fitted {'once' if self.fit == 'train' else 'per window'}")
 
@@ -312,6 +316,10 @@ class Task:
     Use :meth:`replace` (or :func:`get_task` with keywords) for variants; the
     keywords are the field names of the parts, e.g. ``n_context=200``,
     ``fraction=0.1``, ``pool=4`` (see :data:`FIELD_OWNER`).
+
+    ``defaults_from`` says where the task's readout and encoding defaults come
+    from (e.g. the validation run that chose them); result rows name it in
+    their ``settings`` column when those defaults are used.
     """
 
     name: str
@@ -319,6 +327,7 @@ class Task:
     encoding: SeriesEncodingSpec | ImageEncodingSpec
     readout: ReadoutSpec
     protocol: PredictionProtocol | ClassificationProtocol
+    defaults_from: str = "given"
 
     def __post_init__(self):
         series = self.data.kind == "series"
@@ -372,22 +381,61 @@ class Task:
         return out
 
 
-def _series(name, dims, lyap=None):
-    return Task(name, DataSpec(name, "series", dims, lyap), SeriesEncodingSpec(), ReadoutSpec(),
-                PredictionProtocol())
+#: where the series tasks' defaults were chosen (one row per task)
+VALIDATION_RECORD = "chosen on validation: benchmarks/readout_selection_summary.csv"
+
+
+def _series(name, dims, lyap=None, readout=None, protocol=None, encoding=None):
+    """A series task with its own readout / protocol / encoding fields (SERIES_DEFAULTS)."""
+    return Task(name, DataSpec(name, "series", dims, lyap), SeriesEncodingSpec(**(encoding or {})),
+                ReadoutSpec(**(readout or {})), PredictionProtocol(**(protocol or {})),
+                defaults_from=VALIDATION_RECORD)
 
 
 def _images(name):
     return Task(name, DataSpec(name, "images"), ImageEncodingSpec(), ReadoutSpec.paper(),
-                ClassificationProtocol())
+                ClassificationProtocol(), defaults_from="paper")
 
+
+#: Per-task readout, protocol and encoding fields (where they differ from ``ReadoutSpec()``,
+#: ``PredictionProtocol()``, ``SeriesEncodingSpec()``). The readout (target, filters,
+#: penalty, scaling) and the encoding are each task's pick on validation data
+#: (benchmarks/readout_selection.py: hrsnn, N = 1000, seed 0, 24 fitted-once readout
+#: candidates per encoding; readout_selection_summary.csv holds the picks).
+#: The training stretch follows the rule fixed there: of the T training steps, STDP
+#: on the first min(500, T // 3), the readout fitted on the next min(5000, T - STDP).
+#: google_stock's 568 test days cannot hold a 500-step context and a 100-step
+#: window, so its context is 168 (568 = 168 + 4 x 100); with the fitted-once
+#: readout the context is only a washout.
+SERIES_DEFAULTS = {
+    "lorenz63": dict(readout=dict(target="increment", taus=(0.005, 0.02, 0.1), alphas=(10.0,),
+                                  standardize=False),
+                     encoding=dict(channels_per_dim=20, r_max=3200.0)),
+    "rossler": dict(readout=dict(target="increment", taus=(0.005, 0.02, 0.1), alphas=(10.0,),
+                                 standardize=False, n_fit=2500),
+                    encoding=dict(channels_per_dim=10, r_max=1600.0)),
+    "lorenz96": dict(readout=dict(target="increment", taus=(0.005, 0.02, 0.1), alphas=(10.0,),
+                                  standardize=True),
+                     encoding=dict(channels_per_dim=10, r_max=1600.0)),
+    "google_stock": dict(readout=dict(target="increment", taus=(0.01, 0.05), alphas=(100.0,),
+                                      standardize=True, n_fit=644),
+                         protocol=dict(stdp_steps=322, n_context=168),
+                         encoding=dict(channels_per_dim=40, r_max=1600.0)),
+    "wind_speed": dict(readout=dict(target="increment", taus=(0.01, 0.05), alphas=(100.0,),
+                                    standardize=True, n_fit=334),
+                       protocol=dict(stdp_steps=166),
+                       encoding=dict(channels_per_dim=10, r_max=1600.0)),
+}
 
 #: the named tasks; Lyapunov exponents: Lorenz-63 0.906, Rossler (a=b=0.2, c=5.7)
 #: 0.0714 (Sprott 2003)
 TASKS = {t.name: t for t in (
-    _series("lorenz63", 3, 0.906), _series("rossler", 3, 0.0714), _series("lorenz96", 8),
-    _series("google_stock", 1), _series("wind_speed", 1), _images("mnist5k"),
-    _images("fashion_mnist"))}
+    _series("lorenz63", 3, 0.906, **SERIES_DEFAULTS["lorenz63"]),
+    _series("rossler", 3, 0.0714, **SERIES_DEFAULTS["rossler"]),
+    _series("lorenz96", 8, **SERIES_DEFAULTS["lorenz96"]),
+    _series("google_stock", 1, **SERIES_DEFAULTS["google_stock"]),
+    _series("wind_speed", 1, **SERIES_DEFAULTS["wind_speed"]),
+    _images("mnist5k"), _images("fashion_mnist"))}
 
 
 def task_names(kind=None):
