@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import shutil
 import tempfile
 import time
 
@@ -164,8 +165,8 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
                                                     child_seed(seed, "random_er", k),
                                                     match_types=True)
                 snap_iter[f"LNP@{k}"] = snap_iter[f"Random-ER@{k}"] = k
+    build_dir = tempfile.mkdtemp(prefix="lnp_study_") if device != "runtime" else None
     try:
-        build_dir = (tempfile.mkdtemp(prefix="lnp_study_") if device != "runtime" else None)
         models = build_models(model, N, seed, nets, spec.n_inputs, device, spec.encoding.dt,
                               build_dir)
         rows = evaluate_models(models, spec, seed=seed)
@@ -174,6 +175,9 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
         reason = f"{type(exc).__name__}: {exc}"
         rows = pd.concat([_failure_row(architecture, model, task, N, seed, m, reason)
                           for m in nets], ignore_index=True)
+    finally:
+        if build_dir is not None:
+            shutil.rmtree(build_dir, ignore_errors=True)
     rows = rows.copy()
     rows["method"] = rows["pruning"].astype(str)
     rows["architecture"] = architecture
