@@ -123,13 +123,19 @@ import numpy as np
 import pandas as pd
 
 from brian2_lnp.metrics.stats import paired_comparisons
-from brian2_lnp.protocols import Task, protocol_parser, run_tasks, save_figure, summarize, \
-    write_csv, write_json
+from brian2_lnp.protocols import (
+    Task,
+    protocol_parser,
+    run_tasks,
+    save_figure,
+    summarize,
+    write_csv,
+    write_json,
+)
 from brian2_lnp.protocols.common import pick, run_main
-from brian2_lnp.protocols.runner import load_result
-from brian2_lnp.protocols.study import (METHODS, SNAPSHOT_ITERATIONS, ap_defaults,
-                                        study_task_unit)
+from brian2_lnp.protocols.study import METHODS, SNAPSHOT_ITERATIONS, ap_defaults, study_task_unit
 from brian2_lnp.protocols.units import QUICK_EVAL, lnp_repeat, plastic_lnp_options, task_inputs
+from brian2_lnp.tasks import get_task
 
 NAME = "Chakraborty_2024_study_lnp_vs_controls"
 TASKS = ("lorenz63", "rossler", "google_stock")
@@ -217,7 +223,8 @@ def units(settings, cfg, model, seed):
     tasks = [Task(f"{arch}_{task}_s{seed:02d}", study_task_unit,
                   dict(model=model, architecture=arch, task=task, N=cfg["N"], seed=seed,
                        lnp_file=lnp_file, device=settings.device, fields=cfg["fields"],
-                       ap=cfg["ap"], fig3c=fig3c and task == "lorenz63"))
+                       ap=cfg["ap"], fig3c=fig3c and task == "lorenz63",
+                       task_spec=repr(get_task(task, **cfg["fields"]))))
              for task in cfg["tasks"]]
     return lnp, tasks
 
@@ -257,7 +264,7 @@ def run_units(settings, cfg):
                 rows.append(out["rows"])
                 if len(out["ap_history"]):
                     ap_hist.append(out["ap_history"].assign(seed=seed, method="AP"))
-    cat = lambda fr: pd.concat(fr, ignore_index=True) if fr else pd.DataFrame()  # noqa: E731
+    cat = lambda fr: pd.concat(fr, ignore_index=True) if fr else pd.DataFrame()
     return cat(rows), cat(lnp_hist), cat(ap_hist), seconds
 
 

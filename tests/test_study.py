@@ -11,8 +11,13 @@ import pandas as pd
 import pytest
 
 from brian2_lnp.graph import EXCITATORY
-from brian2_lnp.metrics.stats import (bootstrap_median_ci, holm, paired_comparisons, verdict,
-                                      wilcoxon_p)
+from brian2_lnp.metrics.stats import (
+    bootstrap_median_ci,
+    holm,
+    paired_comparisons,
+    verdict,
+    wilcoxon_p,
+)
 from brian2_lnp.protocols import load_protocol
 from brian2_lnp.protocols.units import make_connectivity
 from brian2_lnp.pruning import random_er, random_prune
@@ -131,7 +136,7 @@ def test_random_prune_and_type_matched_random_er():
 @pytest.fixture
 def numpy_codegen(monkeypatch):
     """Runtime device with NumPy code generation: no compiler runs in the quick test."""
-    import brian2_lnp.models.devices as devices
+    from brian2_lnp.models import devices
     monkeypatch.setattr(devices, "_cython_works", lambda: False)
 
 

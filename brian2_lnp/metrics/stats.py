@@ -206,6 +206,6 @@ def paired_comparisons(df, *, reference, others, metrics, directions, by=("model
     if out.empty:
         return out
     out["p_holm"] = np.nan
-    for _, idx in out.groupby(list(holm_by), sort=False).groups.items():
+    for idx in out.groupby(list(holm_by), sort=False).groups.values():
         out.loc[idx, "p_holm"] = holm(out.loc[idx, "p_wilcoxon"].to_numpy())
     return out

@@ -78,7 +78,7 @@ def _failure_row(architecture, model, task, N, seed, method, reason):
 
 
 def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtime",
-                    fields=None, ap=None, fig3c=False):
+                    fields=None, ap=None, fig3c=False, task_spec=None):
     """All methods of one model, seed and task; the test split scored once per network.
 
     Parameters
@@ -105,6 +105,11 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
         (default :func:`ap_defaults`).
     fig3c : bool
         Also score LNP's snapshots and their Random-ER controls (Fig. 3(c)).
+    task_spec : str, optional
+        ``repr`` of the task (registry defaults with ``fields``) when the unit was
+        planned; a different registry now is an error. Being a keyword argument,
+        it is stored with the unit's result, so a unit made with other registry
+        defaults is refused on resume instead of mixed in.
 
     Returns
     -------
@@ -118,6 +123,9 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
     t0 = time.perf_counter()
     fields = dict(fields or {})
     spec = get_task(task, **fields)
+    if task_spec is not None and repr(spec) != task_spec:
+        raise ValueError(f"task_spec: the registry's task {task!r} changed since the unit was "
+                         f"planned ({task_spec} -> {spec!r})")
     ap = dict(ap_defaults(), **(ap or {}))
     lnp = load_result(lnp_file)
     final = lnp["final"]
@@ -146,7 +154,7 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
                             "ap_validation_nrmse": float(accepted["score"].iloc[-1]),
                             "ap_settings": repr(ap)}
         ap_history = hist.assign(task=task, architecture=architecture)
-    except Exception as exc:  # noqa: BLE001 -- recorded in the row, never dropped
+    except Exception as exc:
         logger.exception("AP failed for %s %s seed %s", model, task, seed)
         failures["AP"] = f"{type(exc).__name__}: {exc}"
     er = er_control(original, final, child_seed(seed, "random_er"), match_types=True)
@@ -170,7 +178,7 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
         models = build_models(model, N, seed, nets, spec.n_inputs, device, spec.encoding.dt,
                               build_dir)
         rows = evaluate_models(models, spec, seed=seed)
-    except Exception as exc:  # noqa: BLE001 -- every method of this task failed to score
+    except Exception as exc:
         logger.exception("test scoring failed for %s %s seed %s", model, task, seed)
         reason = f"{type(exc).__name__}: {exc}"
         rows = pd.concat([_failure_row(architecture, model, task, N, seed, m, reason)
@@ -181,9 +189,9 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
     rows = rows.copy()
     rows["method"] = rows["pruning"].astype(str)
     rows["architecture"] = architecture
-    for label in failures:
+    for label, reason in failures.items():
         rows = pd.concat([rows, _failure_row(architecture, model, task, N, seed, label,
-                                             failures[label])], ignore_index=True)
+                                             reason)], ignore_index=True)
     labels = rows["method"].tolist()
     conns = {**nets, "Unpruned": original}
     rows["iteration"] = [snap_iter.get(m, np.nan) for m in labels]
