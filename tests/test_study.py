@@ -58,6 +58,8 @@ def test_bootstrap_interval_of_the_median():
     np.testing.assert_allclose(bootstrap_median_ci(x + 10, 2000, seed=0), (13, lo + 10, hi + 10))
     assert bootstrap_median_ci([2.0] * 4) == (2.0, 2.0, 2.0)
     assert np.isnan(bootstrap_median_ci([np.nan])[0])
+    med1, lo1, hi1 = bootstrap_median_ci([0.7, np.nan])  # one seed: no interval
+    assert med1 == 0.7 and np.isnan(lo1) and np.isnan(hi1)
 
 
 def test_bootstrap_interval_covers_the_true_median_about_95_percent():
@@ -78,6 +80,7 @@ def test_verdict_rule():
     assert verdict(-0.1, 0.5, 1, 10) == "not resolved at n = 10"
     assert verdict(0.0, 0.5, 1, 7) == "not resolved at n = 7"  # touching 0 is not excluding it
     assert verdict(np.nan, 1.0, 1, 0) == "no data"
+    assert verdict(np.nan, np.nan, 1, 1) == "not resolved at n = 1"
     with pytest.raises(ValueError, match="direction"):
         verdict(0.1, 0.2, 0, 3)
 

@@ -43,7 +43,8 @@ def bootstrap_median_ci(x, n_resamples=10_000, confidence=0.95, seed=0):
     Returns
     -------
     (median, low, high) : tuple of float
-        NaN for an empty sample; ``low == high == median`` for one value.
+        All NaN for an empty sample; for a single value the median and a NaN
+        interval (resampling one seed says nothing about the spread).
     """
     n_resamples = check_int("n_resamples", n_resamples, 1)
     check_range("confidence", confidence, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
@@ -51,6 +52,8 @@ def bootstrap_median_ci(x, n_resamples=10_000, confidence=0.95, seed=0):
     x = x[np.isfinite(x)]
     if x.size == 0:
         return (np.nan, np.nan, np.nan)
+    if x.size == 1:
+        return (float(x[0]), np.nan, np.nan)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, x.size, size=(n_resamples, x.size))
     medians = np.median(x[idx], axis=1)
@@ -110,11 +113,12 @@ def verdict(low, high, direction, n):
     str
         "reproduces" when the interval lies strictly on the claim's side of 0,
         "contradicted" when it lies strictly on the other side, otherwise
-        "not resolved at n = <n>"; "no data" for a NaN interval.
+        "not resolved at n = <n>"; for a NaN interval "no data" (n = 0) or
+        "not resolved at n = <n>".
     """
     check_choice("direction", direction, {1, -1})
     if not (np.isfinite(low) and np.isfinite(high)):
-        return "no data"
+        return "no data" if int(n) == 0 else f"not resolved at n = {int(n)}"
     lo, hi = direction * low, direction * high
     lo, hi = min(lo, hi), max(lo, hi)
     if lo > 0:

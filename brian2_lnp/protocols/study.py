@@ -163,7 +163,9 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
                       seed=child_seed(seed, "random_prune"))
     nets["Random-prune"] = rp
     per_method["Random-prune"]["synapse_shortfall"] = rp.provenance["synapse_shortfall"]
-    snap_iter = {"LNP": lnp_iters, "Unpruned": 0}
+    # the LNP iteration a network belongs to (Fig. 3(c)); the controls match the final one
+    snap_iter = {"LNP": lnp_iters, "Unpruned": 0, "Random-ER": lnp_iters,
+                 "Random-prune": lnp_iters}
     if fig3c:
         for k in sorted(lnp.get("snapshots", {})):
             if 0 < k < lnp_iters:
