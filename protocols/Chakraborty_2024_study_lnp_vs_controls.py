@@ -97,8 +97,8 @@ the validation split, Random-ER and Random-prune matched to LNP's counts, and
 all networks scored once on the test split in one
 :func:`brian2_lnp.tasks.evaluate_models` call. Every finished unit is stored by
 the repeat runner (``<out>/<name>/repeats``, resumable) and its rows are written
-to ``<out>/<name>/rows/<unit>.csv``. Then the analysis
-(:mod:`brian2_lnp.metrics.stats`): ``study_rows.csv`` (one row per model x task
+to ``<out>/<name>/rows/<unit>.csv`` (LNP's history:
+``rows/lnp_<model>_sNN_history.csv``). Then the analysis (:mod:`brian2_lnp.metrics.stats`): ``study_rows.csv`` (one row per model x task
 x method x seed), ``study_table2.csv`` (mean +- std over seeds),
 ``study_paired.csv`` (paired comparisons, bootstrap intervals, Wilcoxon, Holm,
 verdicts, next to the paper's effects), ``study_fig3c.csv``,
@@ -254,6 +254,7 @@ def run_units(settings, cfg):
             res = run_tasks([lnp], directory, desc=f"LNP {model} s{seed}", **kw)
             seconds[lnp.key] = run_tasks.last_info[lnp.key]["seconds"]
             h = res[lnp.key]["history"].copy()
+            write_csv(h, rows_dir, f"{lnp.key}_history.csv")
             lnp_hist.append(h.assign(architecture=architecture(model), seed=seed,
                                      method="LNP"))
             res = run_tasks(tasks, directory, desc=f"tasks {model} s{seed}", **kw)
@@ -300,8 +301,9 @@ def fig3c_table(df):
         for name in names:
             parts.append(g.assign(curve=name))
     d = pd.concat(parts, ignore_index=True)
-    return summarize(d, ["architecture", "curve", "iteration"], ["NRMSE", "SOPs",
-                                                                  "n_active_neurons"])
+    return summarize(d, ["architecture", "curve", "iteration"],
+                     ["NRMSE", "SOPs", "n_active_neurons"]).sort_values(
+        ["architecture", "curve", "iteration"], ignore_index=True)
 
 
 def evolution(lnp_hist, ap_hist):
