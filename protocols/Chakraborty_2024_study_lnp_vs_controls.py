@@ -98,8 +98,9 @@ all networks scored once on the test split in one
 :func:`brian2_lnp.tasks.evaluate_models` call. Every finished unit is stored by
 the repeat runner (``<out>/<name>/repeats``, resumable) and its rows are written
 to ``<out>/<name>/rows/<unit>.csv`` (LNP's history:
-``rows/lnp_<model>_sNN_history.csv``). Then the analysis (:mod:`brian2_lnp.metrics.stats`): ``study_rows.csv`` (one row per model x task
-x method x seed), ``study_table2.csv`` (mean +- std over seeds),
+``rows/lnp_<model>_sNN_history.csv``). Then the analysis
+(:mod:`brian2_lnp.metrics.stats`): ``study_rows.csv`` (one row per model x task x
+method x seed), ``study_table2.csv`` (mean +- std over seeds),
 ``study_paired.csv`` (paired comparisons, bootstrap intervals, Wilcoxon, Holm,
 verdicts, next to the paper's effects), ``study_fig3c.csv``,
 ``study_pruning_evolution.csv`` and the figures ``study_frontier.png``,
