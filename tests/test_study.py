@@ -204,3 +204,10 @@ def test_recomputing_one_unit_reproduces_its_rows_exactly(tmp_path, numpy_codege
     second = mod.main(args)["all_rows"]
     assert any(m.startswith("LNP@") for m in first.method)  # Fig. 3(c) snapshots scored
     pd.testing.assert_frame_equal(_no_timing(first), _no_timing(second))
+
+
+def test_the_protocol_docstring_is_the_preregistration_verbatim():
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(here, "docs", "study_preregistration.md"), encoding="utf-8") as fh:
+        pre = fh.read().strip()
+    assert pre in load_protocol("study").__doc__
