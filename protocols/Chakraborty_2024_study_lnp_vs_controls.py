@@ -334,7 +334,8 @@ def figures(settings, main, fig3c, evo):
             for k, m in enumerate(METHODS):
                 s = g[g.method == m]
                 ax.scatter(s.SOPs, s.NRMSE, s=18, color=f"C{k}", label=f"{m} (n={len(s)})")
-            ax.set_xscale("log")
+            if (g.SOPs > 0).any():  # a cell whose runs all failed has no SOPs
+                ax.set_xscale("log")
             ax.set_xlabel("SOPs (evaluation run)")
             ax.set_ylabel("test NRMSE")
             ax.set_title(f"{arch} {task}")

@@ -211,3 +211,15 @@ def test_the_protocol_docstring_is_the_preregistration_verbatim():
     with open(os.path.join(here, "docs", "study_preregistration.md"), encoding="utf-8") as fh:
         pre = fh.read().strip()
     assert pre in load_protocol("study").__doc__
+
+
+def test_a_task_whose_settings_cannot_run_gives_failure_rows_not_a_crash(tmp_path,
+                                                                         numpy_codegen):
+    from brian2_lnp.tasks.evaluate import ROW_COLUMNS
+    mod = load_protocol("study")
+    args = [*TINY, "--seeds", "1", "--no-fig3c", "--out", str(tmp_path)]
+    args[args.index("n_fit=12")] = "n_fit=100000"   # longer than the training part
+    df = mod.main(args)["data"]
+    assert sorted(df.method) == sorted(mod.METHODS)
+    assert df.failure.str.contains("n_fit").all() and df.NRMSE.isna().all()
+    assert set(ROW_COLUMNS) <= set(df.columns)

@@ -72,9 +72,13 @@ def _n_excitatory(conn):
 
 
 def _failure_row(architecture, model, task, N, seed, method, reason):
-    return pd.DataFrame([{"model": model, "N": N, "task": task, "pruning": method,
-                          "seed": seed, "architecture": architecture, "method": method,
-                          "failure": reason}])
+    """A row with every evaluate() column (NaN metrics) and the error in ``failure``."""
+    from ..tasks.evaluate import ROW_COLUMNS
+
+    row = dict.fromkeys(ROW_COLUMNS, np.nan)
+    row.update(model=model, N=N, task=task, pruning=method, seed=seed,
+               architecture=architecture, method=method, failure=reason)
+    return pd.DataFrame([row])
 
 
 def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtime",
