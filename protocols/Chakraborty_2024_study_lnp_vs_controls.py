@@ -328,14 +328,21 @@ def figures(settings, main, fig3c, evo):
     files = []
     cells = list(dict.fromkeys(zip(main.architecture, main.task)))
     if cells:
-        fig, axes = plt.subplots(1, len(cells), figsize=(4 * len(cells), 3.6), squeeze=False)
+        fig, axes = plt.subplots(1, len(cells), figsize=(5 * len(cells), 3.8), squeeze=False)
         for ax, (arch, task) in zip(axes[0], cells):
             g = main[(main.architecture == arch) & (main.task == task)]
             for k, m in enumerate(METHODS):
                 s = g[g.method == m]
-                ax.scatter(s.SOPs, s.NRMSE, s=18, color=f"C{k}", label=f"{m} (n={len(s)})")
+                ax.scatter(s.SOPs, s.NRMSE, s=40 - 5 * k, color=f"C{k}", marker="osD^v"[k],
+                           facecolors="none" if m == "Unpruned" else f"C{k}",
+                           label=f"{m} (n={int(s.NRMSE.notna().sum())})")
             if (g.SOPs > 0).any():  # a cell whose runs all failed has no SOPs
                 ax.set_xscale("log")
+                ax.tick_params(axis="x", which="minor", labelsize=6, labelrotation=30)
+            else:
+                reason = next((f for f in g.failure.fillna("") if f), "no finished run")
+                ax.text(0.5, 0.5, "no scores:\n" + reason[:60] + "\n" + reason[60:120],
+                        transform=ax.transAxes, ha="center", va="center", fontsize=7)
             ax.set_xlabel("SOPs (evaluation run)")
             ax.set_ylabel("test NRMSE")
             ax.set_title(f"{arch} {task}")
