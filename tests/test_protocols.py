@@ -27,6 +27,7 @@ PROTOCOL_NAMES = [
     "Chakraborty_2024_Fig10_tau_distributions",
     "Chakraborty_2024_B5_ablation",
     "Chakraborty_2024_Fig8_efficiency",
+    "Chakraborty_2024_study_lnp_vs_controls",
 ]
 
 CALLS = []

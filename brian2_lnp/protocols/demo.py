@@ -56,8 +56,8 @@ import numpy as np
 
 from ..random import child_seed
 from .common import save_figure, use_agg, write_csv, write_json
-from .units import (brian_rates, er_control, lnp_options, lnp_repeat,
-                    make_connectivity, task_inputs)
+from .units import (brian_rates, build_models, er_control, lnp_repeat, make_connectivity,
+                    plastic_lnp_options, task_inputs)
 
 __all__ = ["run_demo", "DEMO_DEFAULTS", "DEMO_READOUT", "DEMO_ENCODING", "DEMO_DEVICES",
            "activity_matched", "demo_lnp_options"]
@@ -112,14 +112,10 @@ def demo_lnp_options(model, iterations, progress=False):
     (:data:`~brian2_lnp.protocols.units.QUICK_LYAP`) for the node exponents and
     lambda_max, no spectral report, 4 objective calls of the time-constant step,
     and the noise step's reweighted weights clipped to the model's STDP bound
-    ``w_max`` (plastic weights above it cannot be written into a plastic model).
+    ``w_max`` (:func:`~brian2_lnp.protocols.units.plastic_lnp_options`).
     Everything else: the library's defaults.
     """
-    from ..models.config import load_model
-
-    w_max = float(load_model(model).get("stdp")["w_max"])
-    return lnp_options(True, iterations=iterations, progress=progress,
-                       step_kwargs={"noise": {"w_max": w_max}})
+    return plastic_lnp_options(model, True, iterations=iterations, progress=progress)
 
 
 def _networks(cfg, n_in, progress, echo):
@@ -141,20 +137,10 @@ def _networks(cfg, n_in, progress, echo):
 
 def _models(cfg, nets, n_in, device, build_dir):
     """The four networks as Brian2 models on one device session (label -> SpikingNetwork)."""
-    from ..models.devices import start_session
-    from ..models.network import build_model
     from ..tasks import get_task
 
-    dt = get_task(cfg["task"]).encoding.dt
-    start_session(device, directory=build_dir, dt=dt)
-    models = {}
-    for label, conn in nets.items():
-        m = build_model(cfg["model"], N=cfg["N"], seed=cfg["seed"], n_inputs=n_in,
-                        plasticity=True)
-        if conn is not None:
-            m.apply(conn)
-        models[label] = m
-    return models
+    return build_models(cfg["model"], cfg["N"], cfg["seed"], nets, n_in, device,
+                        get_task(cfg["task"]).encoding.dt, build_dir)
 
 
 def run_demo(out="figures", model=None, N=None, seed=None, iterations=None, device=None,

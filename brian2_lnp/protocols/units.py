@@ -19,7 +19,7 @@ from ..random import child_seed
 __all__ = ["make_connectivity", "lnp_options", "lnp_repeat", "rate_spectrum", "brian_rates",
            "stdp_trained_connectivity", "evaluate_row", "activity_repeat", "QUICK_LYAP",
            "task_inputs", "embed_in_model", "er_control", "QUICK_EVAL",
-           "eval_options", "fresh_runtime"]
+           "eval_options", "fresh_runtime", "plastic_lnp_options", "build_models"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,21 @@ def lnp_options(quick, iterations=None, steps=None, **extra):
     return opts
 
 
+def plastic_lnp_options(model, quick, iterations=None, **extra):
+    """:func:`lnp_options` for a network that is STDP-trained afterwards.
+
+    Adds the one setting a plastic model needs: the noise step's reweighted
+    weights are clipped to the model file's STDP bound ``w_max`` (plastic weights
+    above it cannot be written into a plastic model).
+    """
+    from ..models.config import load_model
+
+    w_max = float(load_model(model).get("stdp")["w_max"])
+    step_kwargs = dict(extra.pop("step_kwargs", {}))
+    step_kwargs["noise"] = dict(step_kwargs.get("noise", {}), w_max=w_max)
+    return lnp_options(quick, iterations=iterations, step_kwargs=step_kwargs, **extra)
+
+
 def lnp_repeat(model, N, seed, prune_kwargs, snapshots=(), n_inputs=None, overrides=None):
     """One LNP run on a freshly generated network.
 
@@ -117,8 +132,8 @@ def lnp_repeat(model, N, seed, prune_kwargs, snapshots=(), n_inputs=None, overri
     final = res.connectivity
     final.provenance = dict(final.provenance, method="lnp")
     return {"history": hist, "original": res.original, "final": final, "snapshots": keep,
-            "stopped_early": res.stopped_early, "message": res.message,
-            "seconds": time.perf_counter() - t0}
+            "stopped_early": res.stopped_early, "converged": res.converged,
+            "message": res.message, "seconds": time.perf_counter() - t0}
 
 
 def rate_spectrum(conn, seed, lyap_kwargs=None):
@@ -264,19 +279,44 @@ def embed_in_model(original, other):
     return out
 
 
-def er_control(original, lnp_conn, seed):
+def er_control(original, lnp_conn, seed, match_types=False):
     """The Erdos-Renyi control of 000 Fig. 3(c) for one LNP network, embedded in the model.
 
     Same number of active neurons and effective synapses as ``lnp_conn``
-    (:func:`brian2_lnp.pruning.random_matching`), neurons drawn at random,
-    weights resampled from ``original``.
+    (:func:`brian2_lnp.pruning.random_er`), neurons drawn at random (with
+    ``match_types``: as many excitatory ones as ``lnp_conn`` has active, the rest
+    inhibitory), weights resampled from ``original``.
     """
+    from ..graph import EXCITATORY
     from ..pruning import random_er
 
+    n_exc = (int(np.count_nonzero(lnp_conn.types[lnp_conn.neuron_active] == EXCITATORY))
+             if match_types else None)
     g = random_er(original, lnp_conn.n_active_neurons, lnp_conn.n_active_synapses, seed=seed,
-                  weights_from=original)
+                  weights_from=original, n_excitatory=n_exc)
     g.provenance = dict(g.provenance, method="random_er")
     return embed_in_model(original, g)
+
+
+def build_models(model, N, seed, nets, n_inputs, device, dt, build_dir=None):
+    """Label -> SpikingNetwork: every network of ``nets`` built on one fresh device session.
+
+    ``nets`` maps labels to a Connectivity of the generated network (written in
+    with ``apply``) or None (unpruned). Models are plastic (STDP-trainable) and
+    not yet run, ready for :func:`brian2_lnp.tasks.evaluate_models` (on
+    cpp_standalone all of them form one compiled program).
+    """
+    from ..models.devices import start_session
+    from ..models.network import build_model
+
+    start_session(device, directory=build_dir, dt=dt)
+    models = {}
+    for label, conn in nets.items():
+        m = build_model(model, N=N, seed=seed, n_inputs=n_inputs, plasticity=True)
+        if conn is not None:
+            m.apply(conn)
+        models[label] = m
+    return models
 
 
 #: evaluate() options of --quick task runs: shorter STDP training, readout fitting

@@ -8,7 +8,8 @@ Steps: I :func:`noise_prune`, II :func:`centrality_prune`, III :func:`delocalize
 IV :func:`optimize_timescales`; the iterative driver :func:`prune`; baselines
 :func:`activity_prune` and :func:`random_matching`.
 """
-from .baselines import ActivityPruneReport, activity_prune, random_er, random_matching
+from .baselines import (ActivityPruneReport, activity_prune, random_er, random_matching,
+                        random_prune)
 from .centrality import centrality_prune, dead_end_neurons
 from .delocalize import DEFAULT_MAX_SHARE, added_max_share, degree, delocalize, laplacian_ipr
 from .driver import (ABLATIONS, DEFAULT_DELOCALIZE_FRACTION, DEFAULT_DENSITY, DEFAULT_Q,
@@ -54,5 +55,5 @@ __all__ = [
     "graph_health", "lambda_max_stats",
     "DEFAULT_DENSITY", "DEFAULT_Q", "DEFAULT_DELOCALIZE_FRACTION",
     # baselines
-    "activity_prune", "ActivityPruneReport", "random_matching", "random_er",
+    "activity_prune", "ActivityPruneReport", "random_matching", "random_er", "random_prune",
 ]

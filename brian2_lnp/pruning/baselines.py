@@ -5,6 +5,8 @@
   retrain, repeat until ``max_iterations`` or until performance falls below
   ``tolerance`` x the unpruned model's. The task layer supplies the callables,
   so this module stays pure.
+* :func:`random_prune` -- the same network with neurons, then synapses among the
+  survivors, removed uniformly at random down to given counts (no reweighting).
 * :func:`random_matching` -- Erdos-Renyi graphs with exactly the active-neuron
   and effective-synapse counts of an LNP network (or of every row of an LNP
   history), E/I signs by Dale's law, weight magnitudes resampled from the
@@ -22,7 +24,8 @@ from ..graph import EXCITATORY, Connectivity
 from ..random import as_generator, child_seed
 from ..validation import check_int, check_range
 
-__all__ = ["activity_prune", "ActivityPruneReport", "random_matching", "random_er"]
+__all__ = ["activity_prune", "ActivityPruneReport", "random_matching", "random_er",
+           "random_prune"]
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +171,8 @@ def activity_prune(conn, activity_fn, evaluate_fn, train_fn=None, *, fraction=0.
 
 
 # ---------------------------------------------------------------------- random graphs
-def random_er(reference, n_neurons, n_synapses, seed=None, *, active=None, weights_from=None):
+def random_er(reference, n_neurons, n_synapses, seed=None, *, active=None, weights_from=None,
+              n_excitatory=None):
     """One directed Erdos-Renyi G(n, m) graph on ``reference``'s neurons.
 
     Parameters
@@ -177,6 +181,10 @@ def random_er(reference, n_neurons, n_synapses, seed=None, *, active=None, weigh
         Supplies N, types, clusters and tau_m.
     n_neurons : int
         Number of active neurons (chosen uniformly at random, unless ``active``).
+    n_excitatory : int, optional
+        Draw exactly this many of the active neurons among ``reference``'s
+        excitatory neurons and the rest among its inhibitory ones (each uniformly),
+        so the excitatory fraction is matched; default: uniformly among all N.
     n_synapses : int
         Exact number of synapses: distinct ordered pairs (i != j) of active
         neurons, uniformly among all such sets.
@@ -196,7 +204,9 @@ def random_er(reference, n_neurons, n_synapses, seed=None, *, active=None, weigh
     if m > n * (n - 1):
         raise ValueError(f"n_synapses: at most n(n-1) = {n * (n - 1)} distinct synapses "
                          f"without self-loops on {n} neurons, got {m}")
-    if active is None:
+    if active is None and n_excitatory is not None:
+        active = _by_type(reference, n, n_excitatory, rng)
+    elif active is None:
         active = np.sort(rng.choice(N, size=n, replace=False))
     else:
         active = np.asarray(active, dtype=np.int64)
@@ -228,6 +238,62 @@ def random_er(reference, n_neurons, n_synapses, seed=None, *, active=None, weigh
                         cluster=reference.cluster.copy(), tau_m=reference.tau_m.copy(),
                         neuron_active=mask,
                         provenance={"baseline": "random_er", "n_neurons": n, "n_synapses": m})
+
+
+def _by_type(reference, n, n_excitatory, rng):
+    """``n`` neuron indices: ``n_excitatory`` excitatory and the rest inhibitory, sorted."""
+    exc = np.flatnonzero(reference.types == EXCITATORY)
+    inh = np.flatnonzero(reference.types != EXCITATORY)
+    n_e = check_int("n_excitatory", n_excitatory, 0, min(n, exc.size))
+    if n - n_e > inh.size:
+        raise ValueError(f"n_excitatory: {n} neurons with {n_e} excitatory need {n - n_e} "
+                         f"inhibitory neurons, the network has {inh.size}")
+    return np.sort(np.concatenate([rng.choice(exc, size=n_e, replace=False),
+                                   rng.choice(inh, size=n - n_e, replace=False)]))
+
+
+def random_prune(conn, n_neurons, n_synapses, seed=None):
+    """``conn`` pruned at random: neurons, then synapses among the survivors (000 Sec. 4).
+
+    Active neurons are switched off uniformly at random until ``n_neurons`` remain;
+    then effective synapses among the survivors are switched off uniformly at random
+    until ``n_synapses`` remain (all are kept when fewer survive). Weights are not
+    changed.
+
+    Parameters
+    ----------
+    conn : Connectivity
+    n_neurons : int
+        Active neurons to keep, in [0, conn.n_active_neurons].
+    n_synapses : int
+        Effective synapses to keep, >= 0.
+    seed : None, int or Generator
+
+    Returns
+    -------
+    Connectivity
+        With ``provenance["baseline"] == "random_prune"`` and
+        ``provenance["synapse_shortfall"]`` (requested minus kept synapses, >= 0).
+    """
+    if not isinstance(conn, Connectivity):
+        raise TypeError(f"conn: expected a Connectivity, got {type(conn).__name__}")
+    rng = as_generator(seed)
+    active = np.flatnonzero(conn.neuron_active)
+    n = check_int("n_neurons", n_neurons, 0, active.size)
+    m = check_int("n_synapses", n_synapses, 0)
+    keep = rng.choice(active, size=n, replace=False)
+    mask = np.zeros(conn.N, dtype=bool)
+    mask[keep] = True
+    out = conn.replace(neuron_active=mask)
+    eff = np.flatnonzero(out.effective)
+    syn = out.synapse_active.copy()
+    if eff.size > m:
+        syn[rng.choice(eff, size=eff.size - m, replace=False)] = False
+    out = out.replace(synapse_active=syn)
+    out.provenance = dict(conn.provenance if isinstance(conn.provenance, dict) else {},
+                          baseline="random_prune", n_neurons=n, n_synapses=m,
+                          synapse_shortfall=max(0, m - int(eff.size)))
+    return out
 
 
 def random_matching(history_or_conn, seed=None, *, original=None):

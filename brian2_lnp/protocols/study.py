@@ -1,0 +1,221 @@
+"""Units of the study "LNP vs controls at the same cost" (docs/study_preregistration.md).
+
+Two kinds of units, run through :func:`~brian2_lnp.protocols.runner.run_tasks`
+(one result file per unit, resume):
+
+* :func:`~brian2_lnp.protocols.units.lnp_repeat` once per model and seed
+  (task-agnostic; keeps the snapshots Fig. 3(c) needs);
+* :func:`study_task_unit` per model, seed and task: activity pruning chosen on
+  the validation split, the two random controls matched to LNP's counts, and
+  the test split scored once per network, every network of the unit in one
+  :func:`~brian2_lnp.tasks.evaluate_models` call (one compiled program on
+  cpp_standalone).
+
+Every unit returns small pandas tables (no networks), so its rows can be
+written to CSV and re-created exactly from the same arguments.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import shutil
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..graph import EXCITATORY
+from ..random import child_seed
+from .runner import load_result
+from .units import activity_repeat, build_models, er_control, make_connectivity
+
+__all__ = ["METHODS", "SNAPSHOT_ITERATIONS", "ap_defaults", "closed_loop_reason",
+           "study_task_unit", "STUDY_COLUMNS"]
+
+logger = logging.getLogger(__name__)
+
+#: the methods of the study, in table order
+METHODS = ("Unpruned", "LNP", "AP", "Random-ER", "Random-prune")
+#: LNP iterations whose network Fig. 3(c) scores (0 is the Unpruned row)
+SNAPSHOT_ITERATIONS = (0, 1, 2, 5, 10, 20, 50, 100)
+#: columns the study adds to every evaluate() row
+STUDY_COLUMNS = ("architecture", "model_file", "method", "iteration", "failure",
+                 "closed_loop_reason", "n_excitatory_active", "synapse_shortfall",
+                 "lnp_iterations", "lnp_converged", "lnp_message", "lnp_seconds",
+                 "ap_iterations", "ap_stop", "ap_validation_nrmse_unpruned",
+                 "ap_validation_nrmse", "ap_settings", "task_spec", "unit_seconds")
+
+
+def ap_defaults():
+    """Activity pruning's library defaults (fraction, max_iterations, tolerance), read from
+    :func:`brian2_lnp.pruning.activity_prune`'s signature."""
+    from ..pruning import activity_prune
+
+    p = inspect.signature(activity_prune).parameters
+    return {k: p[k].default for k in ("fraction", "max_iterations", "tolerance")}
+
+
+def closed_loop_reason(spec, device):
+    """Why closed-loop VPT is not computed for ``spec`` on ``device`` ("" if it can be)."""
+    if spec.readout.fit == "train":
+        return ("closed loop needs the per-window readout (readout fit='window'); the "
+                "task's registry readout is fitted once on the training stretch")
+    if device != "runtime":
+        return (f"closed loop runs on the runtime device only (NotImplementedError on "
+                f"{device})")
+    return ""
+
+
+def _n_excitatory(conn):
+    return int(np.count_nonzero(conn.types[conn.neuron_active] == EXCITATORY))
+
+
+def _failure_row(architecture, model, task, N, seed, method, reason):
+    """A row with every evaluate() column (NaN metrics) and the error in ``failure``."""
+    from ..tasks.evaluate import ROW_COLUMNS
+
+    row = dict.fromkeys(ROW_COLUMNS, np.nan)
+    row.update(model=model, N=N, task=task, pruning=method, seed=seed,
+               architecture=architecture, method=method, failure=reason)
+    return pd.DataFrame([row])
+
+
+def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtime",
+                    fields=None, ap=None, fig3c=False, task_spec=None):
+    """All methods of one model, seed and task; the test split scored once per network.
+
+    Parameters
+    ----------
+    model : str
+        Model file or packaged name.
+    architecture : str
+        Label of the row ("HRSNN", "CHRSNN").
+    task : str
+        Registered task; its registry defaults are read now (``fields`` replaces
+        some, e.g. the shortened stretches of ``--quick``).
+    N : int or None
+    seed : int
+        Network, task-input and STDP seed (see the amendment).
+    lnp_file : str
+        The stored result of :func:`~brian2_lnp.protocols.units.lnp_repeat` for
+        this model and seed.
+    device : str
+        Device of the AP validation runs and of the test program.
+    fields : dict, optional
+        Task fields replaced (None: the registry defaults).
+    ap : dict, optional
+        ``fraction``, ``max_iterations``, ``tolerance`` of activity pruning
+        (default :func:`ap_defaults`).
+    fig3c : bool
+        Also score LNP's snapshots and their Random-ER controls (Fig. 3(c)).
+    task_spec : str, optional
+        ``repr`` of the task (registry defaults with ``fields``) when the unit was
+        planned; a different registry now is an error. Being a keyword argument,
+        it is stored with the unit's result, so a unit made with other registry
+        defaults is refused on resume instead of mixed in.
+
+    Returns
+    -------
+    dict
+        ``rows`` (DataFrame: one row per method, and per snapshot network with
+        ``fig3c``), ``ap_history`` (DataFrame), ``seconds``.
+    """
+    from ..pruning import random_prune
+    from ..tasks import evaluate_models, get_task
+
+    t0 = time.perf_counter()
+    fields = dict(fields or {})
+    spec = get_task(task, **fields)
+    if task_spec is not None and repr(spec) != task_spec:
+        raise ValueError(f"task_spec: the registry's task {task!r} changed since the unit was "
+                         f"planned ({task_spec} -> {spec!r})")
+    ap = dict(ap_defaults(), **(ap or {}))
+    lnp = load_result(lnp_file)
+    final = lnp["final"]
+    original = make_connectivity(model, N=N, seed=seed, n_inputs=spec.n_inputs)
+    lnp_hist = lnp["history"]
+    it_rows = lnp_hist[lnp_hist.get("stage", pd.Series("iteration", index=lnp_hist.index))
+                       .fillna("iteration") == "iteration"]
+    lnp_iters = int(it_rows["iteration"].max()) if len(it_rows) else 0
+    common = {"lnp_iterations": lnp_iters, "lnp_converged": bool(lnp.get("converged", False)),
+              "lnp_message": lnp.get("message", ""), "lnp_seconds": lnp.get("seconds"),
+              "task_spec": repr(spec), "closed_loop_reason": closed_loop_reason(spec, device),
+              "model_file": model}
+    per_method = {m: {} for m in METHODS}
+    nets, failures = {"Unpruned": None, "LNP": final}, {}
+    ap_history = pd.DataFrame()
+    try:  # AP: the stop is decided on the validation split
+        res = activity_repeat(model, task, N, seed, fraction=ap["fraction"],
+                              max_iterations=ap["max_iterations"], tolerance=ap["tolerance"],
+                              device=device, eval_kwargs=dict(fields, split="validation"))
+        hist = res["history"]
+        accepted = hist[hist["accepted"].astype(bool)]
+        nets["AP"] = res["final"]
+        per_method["AP"] = {"ap_iterations": int(accepted["iteration"].max()),
+                            "ap_stop": res["stop_reason"],
+                            "ap_validation_nrmse_unpruned": float(hist["score"].iloc[0]),
+                            "ap_validation_nrmse": float(accepted["score"].iloc[-1]),
+                            "ap_settings": repr(ap)}
+        ap_history = hist.assign(task=task, architecture=architecture)
+    except Exception as exc:
+        logger.exception("AP failed for %s %s seed %s", model, task, seed)
+        failures["AP"] = f"{type(exc).__name__}: {exc}"
+    er = er_control(original, final, child_seed(seed, "random_er"), match_types=True)
+    nets["Random-ER"] = er
+    rp = random_prune(original, final.n_active_neurons, final.n_active_synapses,
+                      seed=child_seed(seed, "random_prune"))
+    nets["Random-prune"] = rp
+    per_method["Random-prune"]["synapse_shortfall"] = rp.provenance["synapse_shortfall"]
+    # the LNP iteration a network belongs to (Fig. 3(c)); the controls match the final one
+    snap_iter = {"LNP": lnp_iters, "Unpruned": 0, "Random-ER": lnp_iters,
+                 "Random-prune": lnp_iters}
+    if fig3c:
+        for k in sorted(lnp.get("snapshots", {})):
+            if 0 < k < lnp_iters:
+                c = lnp["snapshots"][k]
+                nets[f"LNP@{k}"] = c
+                nets[f"Random-ER@{k}"] = er_control(original, c,
+                                                    child_seed(seed, "random_er", k),
+                                                    match_types=True)
+                snap_iter[f"LNP@{k}"] = snap_iter[f"Random-ER@{k}"] = k
+    build_dir = tempfile.mkdtemp(prefix="lnp_study_") if device != "runtime" else None
+    try:
+        models = build_models(model, N, seed, nets, spec.n_inputs, device, spec.encoding.dt,
+                              build_dir)
+        rows = evaluate_models(models, spec, seed=seed)
+    except Exception as exc:
+        logger.exception("test scoring failed for %s %s seed %s", model, task, seed)
+        reason = f"{type(exc).__name__}: {exc}"
+        rows = pd.concat([_failure_row(architecture, model, task, N, seed, m, reason)
+                          for m in nets], ignore_index=True)
+    finally:
+        if build_dir is not None:
+            shutil.rmtree(build_dir, ignore_errors=True)
+    rows = rows.copy()
+    rows["method"] = rows["pruning"].astype(str)
+    rows["architecture"] = architecture
+    for label, reason in failures.items():
+        rows = pd.concat([rows, _failure_row(architecture, model, task, N, seed, label,
+                                             reason)], ignore_index=True)
+    labels = rows["method"].tolist()
+    conns = {**nets, "Unpruned": original}
+    rows["iteration"] = [snap_iter.get(m, np.nan) for m in labels]
+    rows["n_excitatory_active"] = [_n_excitatory(conns[m]) if conns.get(m) is not None
+                                   else np.nan for m in labels]
+    for m, extra in per_method.items():
+        for k, v in extra.items():
+            if k not in rows:
+                rows[k] = np.nan if not isinstance(v, str) else ""
+            rows.loc[rows.method == m, k] = v
+    for k, v in common.items():
+        rows[k] = v
+    seconds = time.perf_counter() - t0
+    rows["unit_seconds"] = seconds
+    for c in STUDY_COLUMNS:
+        if c not in rows:
+            rows[c] = np.nan
+    if "failure" in rows:
+        rows["failure"] = rows["failure"].fillna("")
+    return {"rows": rows.reset_index(drop=True), "ap_history": ap_history.reset_index(drop=True),
+            "seconds": seconds}
