@@ -161,8 +161,11 @@ def _qr(M):
 
 
 #: the tangent block (N x B*k elements) is cut into worker pieces only from this size
-#: on (below it a thread dispatch per QR interval costs more than it saves)
-PARALLEL_MIN_ELEMENTS = 50_000
+#: on (below it a thread dispatch per QR interval costs more than it saves: on the idle
+#: 2-core machine one LNP iteration at N = 1000, k = 100 (1e5 elements) took 6.5 s with
+#: one worker and 7.3 s with two; at N = 5000 (5e5) 32.4 s and 25.1 s;
+#: benchmarks/RESULTS_lnp.md)
+PARALLEL_MIN_ELEMENTS = 200_000
 
 
 def _pieces(B, k, n_pieces):
