@@ -36,3 +36,18 @@ def reinit_brian2_device(request):
     brian2.device.reinit()
     brian2.device.activate()
     brian2.set_device("runtime")
+
+
+@pytest.fixture
+def interrupted_prune():
+    """``run(conn, checkpoint_dir, after, **kw)``: a ``prune`` call killed (KeyboardInterrupt
+    from its callback) right after iteration ``after`` has been checkpointed."""
+    from brian2_lnp.pruning import prune
+
+    def run(conn, checkpoint_dir, after, **kw):
+        def kill(k, c, row):
+            if k == after:
+                raise KeyboardInterrupt
+        with pytest.raises(KeyboardInterrupt):
+            prune(conn, checkpoint_dir=checkpoint_dir, callback=kill, **kw)
+    return run

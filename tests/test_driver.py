@@ -283,7 +283,7 @@ def test_model_object_is_exported_pruned_and_applied():
 
 
 # ------------------------------------------------------------------ the real steps
-def test_real_steps_on_small_hrsnn_seeded_and_resumable(tmp_path):
+def test_real_steps_on_small_hrsnn_seeded_and_resumable(tmp_path, interrupted_prune):
     from brian2_lnp.models.generate import generate_network
     conn = generate_network("hrsnn_small", seed=1).conn
     kw = dict(iterations=2, seed=0, lyap_kwargs=dict(k=1, n_steps=300, transient=100),
@@ -308,12 +308,7 @@ def test_real_steps_on_small_hrsnn_seeded_and_resumable(tmp_path):
     assert a.connectivity.n_active_synapses == h.synapses.iloc[-1]
     assert [r["step"] for r in a.reports] == ["noise", "centrality", "delocalize"] * 2 + [
         "timescales"]
-
-    def kill(k, c, row):
-        if k == 1:
-            raise KeyboardInterrupt
-    with pytest.raises(KeyboardInterrupt):
-        prune(conn, checkpoint_dir=tmp_path, callback=kill, **kw)
+    interrupted_prune(conn, tmp_path, 1, **kw)
     b = prune(conn, checkpoint_dir=tmp_path, **kw)
     _same(a, b)
 
@@ -513,7 +508,7 @@ def test_converges_on_hrsnn_and_chrsnn(model):
     assert (h.abscissa.iloc[1:] < 0).all()
 
 
-def test_resume_after_kill_in_a_converging_run_is_identical(tmp_path):
+def test_resume_after_kill_in_a_converging_run_is_identical(tmp_path, interrupted_prune):
     from brian2_lnp.models.generate import generate_network
     conn = generate_network("hrsnn_small", seed=4).conn
     kw = dict(iterations=30, steps=("noise", "centrality", "delocalize"), seed=5,
@@ -522,12 +517,7 @@ def test_resume_after_kill_in_a_converging_run_is_identical(tmp_path):
               step_kwargs=_CHEAP)
     full = prune(conn, **kw)
     assert full.converged
-
-    def kill(k, c, row):
-        if k == 2:
-            raise KeyboardInterrupt
-    with pytest.raises(KeyboardInterrupt):
-        prune(conn, checkpoint_dir=tmp_path, callback=kill, **kw)
+    interrupted_prune(conn, tmp_path, 2, **kw)
     resumed = prune(conn, checkpoint_dir=tmp_path, **kw)
     _same(resumed, full)
     assert resumed.converged and resumed.message == full.message

@@ -248,7 +248,7 @@ def test_warm_chains_halve_burn_in_and_stay_unbiased(conn):
         assert rel_err < 3 * rel_se   # within the estimator's own error bar
 
 
-def test_driver_carries_warm_state_and_resumes_identically(tmp_path):
+def test_driver_carries_warm_state_and_resumes_identically(tmp_path, interrupted_prune):
     from brian2_lnp.models.generate import generate_network
     from brian2_lnp.pruning import prune
     conn = generate_network("hrsnn_small", seed=4).conn
@@ -260,12 +260,7 @@ def test_driver_carries_warm_state_and_resumes_identically(tmp_path):
     full = prune(conn, **kw)
     assert full.carry.warm is not None and full.carry.warm.has_chains
     assert full.carry.warm.has_surrogate
-
-    def kill(k, c, row):
-        if k == 2:
-            raise KeyboardInterrupt
-    with pytest.raises(KeyboardInterrupt):
-        prune(conn, checkpoint_dir=tmp_path, callback=kill, **kw)
+    interrupted_prune(conn, tmp_path, 2, **kw)
     carry_file = next(f for f in __import__("os").listdir(tmp_path) if f.startswith("carry_"))
     with np.load(tmp_path / carry_file) as data:
         assert "warm_chains" in data.files and "warm_surrogate_Q" in data.files
