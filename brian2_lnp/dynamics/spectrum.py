@@ -274,12 +274,15 @@ def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=
             Xc = np.asarray(Xc, dtype=float)
             Xc = Xc if batched else Xc[:, None]
         state["X"] = Xc
+        # one member: every piece goes through the same Jacobians, so build each once
+        # (a batch's pieces are groups of members, each with its own Jacobians)
+        shared = None if batched else [jacobian(Xs[:, 0]) for Xs in states]
 
         def push(piece):
             ms, cs = piece
             V = Q[:, cs]
-            for Xs in states:
-                V = _apply(jacobian(Xs[:, ms] if batched else Xs[:, 0]), V)
+            for i, Xs in enumerate(states):
+                V = _apply(shared[i] if shared is not None else jacobian(Xs[:, ms]), V)
             return V
 
         out = parallel_map(push, pieces)
