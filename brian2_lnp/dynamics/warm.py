@@ -19,11 +19,12 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["WarmStart", "map_rows"]
+__all__ = ["WarmStart", "map_rows", "running_exponents"]
 
 logger = logging.getLogger(__name__)
 
-_ARRAYS = ("surrogate_index", "surrogate_h", "surrogate_Q", "chain_index", "chains")
+_ARRAYS = ("surrogate_index", "surrogate_h", "surrogate_Q", "chain_index", "chains",
+           "exponent_index", "exponent_sum", "exponent_count")
 
 
 def map_rows(old_index, old_rows, new_index, cold_rows, what):
@@ -75,6 +76,13 @@ class WarmStart:
         Neuron of each row of ``chains``.
     chains : ndarray (m, n_chains) or None
         Final states of the sampled-covariance chains.
+    exponent_index : ndarray of int (r,) or None
+        Neuron of each entry of ``exponent_sum`` / ``exponent_count``.
+    exponent_sum : ndarray (r,) or None
+        Sum of the node-exponent estimates of each neuron over the calls that
+        averaged them (:func:`running_exponents`).
+    exponent_count : ndarray of int (r,) or None
+        Number of estimates in ``exponent_sum``.
     """
 
     surrogate_index: Optional[np.ndarray] = None
@@ -82,6 +90,9 @@ class WarmStart:
     surrogate_Q: Optional[np.ndarray] = None
     chain_index: Optional[np.ndarray] = None
     chains: Optional[np.ndarray] = None
+    exponent_index: Optional[np.ndarray] = None
+    exponent_sum: Optional[np.ndarray] = None
+    exponent_count: Optional[np.ndarray] = None
 
     @property
     def has_surrogate(self):
@@ -103,3 +114,38 @@ class WarmStart:
         found = {name: np.asarray(data[prefix + name]) for name in _ARRAYS
                  if prefix + name in keys}
         return cls(**found) if found else None
+
+
+def running_exponents(warm, index, fresh):
+    """Running mean of each neuron's node-exponent estimates over successive calls.
+
+    Parameters
+    ----------
+    warm : WarmStart or None
+        Carries the sums and counts of the earlier estimates (its
+        ``exponent_*`` fields); None or without them: the first estimate.
+    index : array of int (n,)
+        Connectivity index of the neurons estimated now (the active ones).
+    fresh : array (n,)
+        This call's estimates, in the order of ``index``.
+
+    Returns
+    -------
+    mean : ndarray (n,)
+        ``(sum of earlier estimates + fresh) / (count + 1)`` per neuron; a
+        neuron without earlier estimates gets ``fresh``.
+    state : dict
+        ``exponent_index``, ``exponent_sum``, ``exponent_count`` for the next
+        :class:`WarmStart` (neurons no longer estimated are dropped).
+    """
+    index = np.asarray(index, dtype=np.int64)
+    fresh = np.asarray(fresh, dtype=float)
+    total = fresh.copy()
+    count = np.ones(index.size, dtype=np.int64)
+    if warm is not None and warm.exponent_sum is not None:
+        _, i_new, i_old = np.intersect1d(index, np.asarray(warm.exponent_index),
+                                         assume_unique=True, return_indices=True)
+        total[i_new] += np.asarray(warm.exponent_sum, dtype=float)[i_old]
+        count[i_new] += np.asarray(warm.exponent_count, dtype=np.int64)[i_old]
+    return total / count, {"exponent_index": index, "exponent_sum": total,
+                           "exponent_count": count}

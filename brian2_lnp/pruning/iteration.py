@@ -129,7 +129,8 @@ DEFAULT_FUNCTIONS = {"noise": _noise, "centrality": _centrality, "delocalize": _
                       "timescales": _timescales}
 
 #: step keywords the driver sets itself from the schedule (not allowed in step_kwargs)
-DRIVER_KEYS = {"noise": ("density", "rho", "edge_gain", "lyap_level", "warm"),
+DRIVER_KEYS = {"noise": ("density", "rho", "edge_gain", "lyap_level", "warm",
+                          "average_exponents"),
                 "centrality": ("q", "threshold", "quantile", "dead_ends"),
                 "delocalize": ("M", "fraction", "original", "max_share", "prior"),
                 "timescales": ()}
@@ -257,6 +258,9 @@ def run_iteration(ctx, conn, carry, k):
         if (convergent and own_step and coupling in ("lyapunov", "modulated")
                 and carry.lyap_level is not None):
             kw["lyap_level"] = carry.lyap_level
+        if (convergent and own_step and coupling in ("lyapunov", "modulated")
+                and sched.average_exponents):
+            kw["average_exponents"] = True
         warm_out = None
         if own_step:
             kw["warm"] = carry.warm

@@ -43,7 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..dynamics.covariance import SAMPLED_OPTIONS, WARM_BURN_IN
-from ..dynamics.warm import WarmStart
+from ..dynamics.warm import WarmStart, running_exponents
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
 from .report import NoisePruneReport
@@ -129,7 +129,7 @@ class Step1Inputs:
 
     Precomputed quantities (``node_exponents``, ``lyap_matrix``,
     ``linear_network``) and the state an iterative driver carries from one call
-    to the next (``edge_gain``, ``lyap_level``, ``warm``); see
+    to the next (``edge_gain``, ``lyap_level``, ``warm``, ``average_exponents``); see
     :func:`noise_prune` for each. Every field may also be given to
     ``noise_prune`` as a flat keyword.
     """
@@ -140,6 +140,7 @@ class Step1Inputs:
     edge_gain: object = None
     lyap_level: Optional[float] = None
     warm: object = None
+    average_exponents: bool = False
 
 
 #: flat keywords of noise_prune that set a Step1Inputs field
@@ -315,6 +316,15 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         its chains with ``warm_burn_in`` times the burn-in
         (:class:`~brian2_lnp.dynamics.warm.WarmStart`; docs/performance.md).
         The iterative driver carries it from one iteration to the next.
+    average_exponents : bool
+        Use, for each neuron, the mean of this call's node-exponent estimate
+        and the earlier calls' estimates carried in ``warm`` (its running sums,
+        :func:`~brian2_lnp.dynamics.warm.running_exponents`) instead of this
+        call's estimate alone; the returned ``warm`` carries the updated sums.
+        The finite-time estimate of one call is noisy (docs/ambiguities.md);
+        the convergent driver averages so that this noise shrinks as the
+        network settles instead of removing a few more synapses every
+        iteration. Ignored when ``node_exponents`` or ``lyap_matrix`` is given.
     **options
         Flat fields of the three option objects (``coupling=``, ``w_scale=``,
         ``n_steps=``, ``sigma=``, ``n_samples=``, ...); they override the
@@ -358,6 +368,7 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
     node_exponents, lyap_matrix, linear_network = (inputs.node_exponents, inputs.lyap_matrix,
                                                    inputs.linear_network)
     edge_gain, lyap_level, warm = inputs.edge_gain, inputs.lyap_level, inputs.warm
+    n_averaged = float("nan")
     lin_given = linear_network is not None
     lin_keys = (set(options) & set(STEP1_KEYS["linearisation"] + ("w_scale", "gain"))
                 - set(REPORT_KEYS))
@@ -404,6 +415,13 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
                 st = res.info["state"]
                 new_warm.update(surrogate_index=st.surrogate_index,
                                 surrogate_h=st.surrogate_h, surrogate_Q=st.surrogate_Q)
+                if inputs.average_exponents:
+                    active = np.flatnonzero(conn.neuron_active)
+                    mean, sums = running_exponents(warm, active, node_exponents[active])
+                    node_exponents = np.array(node_exponents, dtype=float, copy=True)
+                    node_exponents[active] = mean
+                    new_warm.update(sums)
+                    n_averaged = float(np.mean(sums["exponent_count"]))
             lyap_matrix = lyapunov_matrix(conn, node_exponents, eps=lino.eps)
         if lyap_matrix is not None:
             lyap_matrix = np.asarray(lyap_matrix, dtype=float)
@@ -505,6 +523,7 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
         delta_std=float(delta.std()) if delta is not None else float("nan"),
         abscissa=float(lin.abscissa), abscissa_after=float(abscissa_after),
         abscissa_model=float(abscissa_model), lyap_level=raw_level,
+        exponents_averaged=n_averaged,
         spectral=spec, wall_time=time.perf_counter() - t0,
         warm=WarmStart(**new_warm) if new_warm else None)
     logger.info("noise_prune: kept %d of %d synapses (expected %.1f, rho %.3g)",

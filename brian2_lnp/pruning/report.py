@@ -136,6 +136,9 @@ class NoisePruneReport(StepReport):
     lyap_level : float or None
         Mean of the Lyapunov matrix over the effective synapses before any
         ``lyap_level`` rescaling (1/s); None for the "weights" coupling.
+    exponents_averaged : float
+        With ``average_exponents``: mean number of estimates averaged per active
+        neuron (NaN when the exponents were not averaged).
     spectral : SpectralErrorReport or None
     warm : WarmStart or None
         Final tangent vectors and covariance chains, to warm-start the next
@@ -166,6 +169,7 @@ class NoisePruneReport(StepReport):
     delta_mean: float = float("nan")
     delta_std: float = float("nan")
     lyap_level: Optional[float] = None
+    exponents_averaged: float = float("nan")
     spectral: Optional[SpectralErrorReport] = None
     #: state for a warm start of the next Step I (a WarmStart; not in as_dict)
     warm: Any = field(default=None, repr=False, compare=False,

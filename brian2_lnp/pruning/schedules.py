@@ -53,6 +53,11 @@ class ConvergentSchedule:
     tol : float >= 0
         "No change": neurons and effective synapses each changed by at most
         ``tol`` (relative) since the previous iteration. Default 0.001.
+    average_exponents : bool
+        Step I ("lyapunov"/"modulated" couplings) uses each neuron's node
+        exponent averaged over the iterations so far instead of this
+        iteration's finite-time estimate alone (``noise_prune(average_exponents=True)``).
+        Default False.
     """
 
     density: float = 0.9
@@ -64,6 +69,7 @@ class ConvergentSchedule:
     dead_ends: bool = True
     patience: int = 10
     tol: float = 1e-3
+    average_exponents: bool = False
 
     name = "convergent"
 
