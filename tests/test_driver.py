@@ -508,11 +508,13 @@ def test_converges_on_hrsnn_and_chrsnn(model):
     assert (h.abscissa.iloc[1:] < 0).all()
 
 
-def test_resume_after_kill_in_a_converging_run_is_identical(tmp_path, interrupted_prune):
+@pytest.mark.parametrize("average", [False, True])
+def test_resume_after_kill_in_a_converging_run_is_identical(tmp_path, interrupted_prune,
+                                                            average):
     from brian2_lnp.models.generate import generate_network
     conn = generate_network("hrsnn_small", seed=4).conn
     kw = dict(iterations=30, steps=("noise", "centrality", "delocalize"), seed=5,
-              schedule=ConvergentSchedule(patience=3),
+              schedule=ConvergentSchedule(patience=3, average_exponents=average),
               lyap_kwargs=dict(n_steps=100, transient=20), lambda_seeds=2,
               step_kwargs=_CHEAP)
     full = prune(conn, **kw)
@@ -523,6 +525,11 @@ def test_resume_after_kill_in_a_converging_run_is_identical(tmp_path, interrupte
     assert resumed.converged and resumed.message == full.message
     np.testing.assert_array_equal(resumed.carry.edge_gain, full.carry.edge_gain)
     np.testing.assert_array_equal(resumed.carry.added_touches, full.carry.added_touches)
+    averaged = [r["exponents_averaged"] for r in full.reports if r["step"] == "noise"]
+    if average:  # neurons never return, so iteration k averages k estimates of each
+        assert averaged == [float(k) for k in range(1, len(averaged) + 1)]
+    else:
+        assert all(v is None or np.isnan(v) for v in averaged)
 
 
 def test_kill_between_checkpoint_files_loses_nothing(tmp_path, monkeypatch):

@@ -347,3 +347,36 @@ def test_edge_gain_of_the_lyapunov_coupling_by_hand():
         noise_prune(conn, rho=rho, coupling="weights", edge_gain=gain)
     with pytest.raises(ValueError, match="edge_gain"):
         noise_prune(conn, rho=rho, node_exponents=lam, edge_gain=gain[:3])
+
+
+def test_running_exponents_by_hand():
+    from brian2_lnp.dynamics.warm import WarmStart, running_exponents
+    mean, st = running_exponents(None, [0, 2, 5], [1.0, -2.0, 4.0])
+    np.testing.assert_array_equal(mean, [1.0, -2.0, 4.0])
+    np.testing.assert_array_equal(st["exponent_count"], [1, 1, 1])
+    # neuron 0 is gone, 7 is new; 2 and 5 average with their first estimate
+    mean, st = running_exponents(WarmStart(**st), [2, 5, 7], [0.0, 2.0, 9.0])
+    np.testing.assert_array_equal(mean, [-1.0, 3.0, 9.0])
+    np.testing.assert_array_equal(st["exponent_index"], [2, 5, 7])
+    np.testing.assert_array_equal(st["exponent_sum"], [-2.0, 6.0, 9.0])
+    np.testing.assert_array_equal(st["exponent_count"], [2, 2, 1])
+
+
+def test_average_exponents_prunes_with_the_mean_of_the_estimates():
+    # call 2 with average_exponents uses (estimate 1 + estimate 2) / 2: the same
+    # pruning as giving that mean as node_exponents with call 2's seed
+    from brian2_lnp.models import generate_network
+    conn = generate_network("hrsnn_small", seed=3).conn
+    opts = dict(density=0.7, n_steps=60, transient=20, k=5, covariance="exact",
+                spectral_report=False)
+    _, r1 = noise_prune(conn, seed=11, average_exponents=True, **opts)
+    _, alone = noise_prune(conn, seed=12, average_exponents=True, **opts)
+    out, r2 = noise_prune(conn, seed=12, average_exponents=True, warm=r1.warm, **opts)
+    assert (r1.exponents_averaged, alone.exponents_averaged, r2.exponents_averaged) == (1, 1, 2)
+    np.testing.assert_array_equal(r2.warm.exponent_sum,
+                                  r1.warm.exponent_sum + alone.warm.exponent_sum)
+    lam = np.zeros(conn.N)
+    lam[r2.warm.exponent_index] = r2.warm.exponent_sum / 2
+    ref, _ = noise_prune(conn, seed=12, node_exponents=lam, **opts)
+    assert out == ref
+    assert out != noise_prune(conn, seed=12, **opts)[0]  # the average changed something
