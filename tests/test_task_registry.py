@@ -118,7 +118,7 @@ def test_validation_carve_is_the_readout_selection_stretch(name):
     base, data = TASKS[name], _data(name)
     carve = base.validation_carve
     T, _, n_test = data.splits
-    run, got = _task_data(get_task(name, split="validation"))
+    run, got = _task_data(get_task(name, split="validation", n_context=100))
     explicit = get_task(name, data_kwargs=dict(dict(base.data.kwargs),
                                                splits=(T - carve.steps, carve.steps, n_test)))
     ref = explicit.data.load().normalised()
@@ -160,3 +160,15 @@ def test_validation_carve_rules_and_errors():
     run, data = get_task("rossler", split="validation", validation_carve=ValidationCarve(10)
                          ).load_data()
     assert "validation_carve" not in data.metadata and data.splits[1] == 1000
+
+
+def test_a_protocol_longer_than_the_scored_part_is_refused_before_any_simulation():
+    """wind_speed's carve has 200 validation steps, its registered protocol needs 600."""
+    from brian2_lnp.tasks.evaluate import _task_data
+    from brian2_lnp.tasks import get_task
+
+    _data("wind_speed")
+    with pytest.raises(ValueError, match="n_context.*validation part of 'wind_speed' has 200"):
+        _task_data(get_task("wind_speed", split="validation"))
+    run, data = _task_data(get_task("wind_speed", split="validation", n_context=100))
+    assert data["eval"].shape[0] == 200

@@ -341,6 +341,11 @@ def _task_data(spec):
                       "n_inputs": int(np.prod(Xtr.shape[1:]))}
     spec = run
     data = data.normalised()
+    part, proto = spec.protocol.split, spec.protocol
+    if len(data.part(part)) < proto.n_steps:  # say so before any simulation runs
+        raise ValueError(f"n_context, n_windows, n_predict: the {part} part of {spec.name!r} "
+                         f"has {len(data.part(part))} steps, the protocol needs n_context + "
+                         f"n_windows * n_predict = {proto.n_steps}")
     train = np.asarray(data.train)
     val = np.asarray(data.part("validation")) if len(data.part("validation")) else None
     return spec, {"train": train, "validation": val,
