@@ -21,7 +21,11 @@ Protocol (decided before running)
   568), or V = 200 when the training part has fewer than 600 steps
   (wind_speed: 300 / 200 / 1000). The test part is the same as the
   registry's and is not read. The z-scoring and the encoding use the
-  (shortened) training part only;
+  (shortened) training part only. (V is recorded on the registered task,
+  ``validation_carve``, and the carve is the library's own
+  :class:`~brian2_lnp.tasks.ValidationCarve`, the one ``evaluate(...,
+  split="validation")`` uses; before that the script passed the same sizes
+  to the loader as ``splits``, which gives the same arrays bit for bit);
 * training stretch of T steps (the training part, shortened as above):
   STDP on the first S = min(500, T // 3) steps, then frozen; the readout is
   fitted once on the next F = min(5000, T - S) steps (its first 50 skipped as
@@ -98,7 +102,8 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from brian2_lnp.tasks import ReadoutSpec, evaluate, get_task, task_names  # noqa: E402
+from brian2_lnp.tasks import (ReadoutSpec, evaluate, get_task, task_names,  # noqa: E402
+                              training_stretch)
 from brian2_lnp.tasks.prediction import (SeriesReadout, raw_input_baseline,  # noqa: E402
                                          step_features, window_metrics)
 from brian2_lnp.tasks.readout import select_readout_neurons  # noqa: E402
@@ -118,29 +123,17 @@ ENCODINGS = ((20, 1600.0), (10, 1600.0), (40, 1600.0), (20, 3200.0))
 MARGIN = 0.05
 
 
-def training_rule(n_train):
-    """(stdp_steps, n_fit) for a training stretch of ``n_train`` steps."""
-    stdp = min(500, n_train // 3)
-    return stdp, min(5000, n_train - stdp)
-
-
 def plan(name):
-    """The selection run of one task: data keywords, stretch sizes, windows."""
+    """The selection run of one task: stretch sizes, windows, where validation comes from."""
     base = get_task(name)
-    data = base.data.load()
-    n_tr, n_va, n_te = (len(data.part(p)) for p in ("train", "validation", "test"))
-    data_kwargs = dict(base.data.kwargs)
-    if n_va == 0:
-        n_va = 300 if n_tr >= 600 else 200
-        n_tr -= n_va
-        data_kwargs["splits"] = (n_tr, n_va, n_te)
-        where = f"last {n_va} steps of the training part"
-    else:
-        where = "validation split"
-    stdp, n_fit = training_rule(n_tr)
+    _, data = base.replace(split="validation").load_data()  # carved when the data have none
+    n_tr, n_va = (len(data.part(p)) for p in ("train", "validation"))
+    carved = "validation_carve" in data.metadata
+    where = f"last {n_va} steps of the training part" if carved else "validation split"
+    stdp, n_fit = training_stretch(n_tr)
     n_context = 500 if n_va >= 600 else 100
     n_windows = min(MAX_WINDOWS, (n_va - n_context) // N_PREDICT)
-    return dict(data_kwargs=data_kwargs, stdp_steps=stdp, n_fit=n_fit, n_context=n_context,
+    return dict(stdp_steps=stdp, n_fit=n_fit, n_context=n_context,
                 n_windows=n_windows, validation=where, n_train=n_tr, n_validation=n_va)
 
 
@@ -175,7 +168,7 @@ def main(name, channels, r_max):
     p = plan(name)
     encoding = SeriesEncodingSpec(channels_per_dim=channels, r_max=r_max)
     run_readout = ReadoutSpec(fit="train", fraction=1.0, n_fit=p["n_fit"], **RUN_READOUT)
-    spec = get_task(name, data_kwargs=p["data_kwargs"], encoding=encoding,
+    spec = get_task(name, encoding=encoding,
                     readout=run_readout, split="validation", stdp_steps=p["stdp_steps"],
                     n_context=p["n_context"], n_windows=p["n_windows"], n_predict=N_PREDICT,
                     washout=WASHOUT)
@@ -187,7 +180,7 @@ def main(name, channels, r_max):
                                return_details=True)
     row = row.iloc[0]
     sim_s = time.perf_counter() - t0
-    data = spec.data.load().normalised()
+    data = spec.load_data()[1].normalised()
     train, val = np.asarray(data.train), np.asarray(data.part("validation"))
     enc = spec.encoding.fit(train)
     proto = spec.protocol

@@ -1,8 +1,12 @@
 """LNP vs unpruned, activity pruning and random graphs at the same cost (seed 000, Table 2, Fig. 3).
 
 The pre-registration below (docs/study_preregistration.md, committed before any
-run) is copied verbatim; docs/study_preregistration_amendment_1.md (also
-committed before any run) says how its open points are implemented.
+run) is copied verbatim; docs/study_preregistration_amendment_1.md and
+docs/study_preregistration_amendment_2.md (also committed before any run) say
+how its open points are implemented (amendment 2: the validation part of
+Google stock, which has none of its own, is the last 300 days of its training
+part, the carve that chose its readout; the ridge readout's BLAS threads are
+pinned).
 
 --------------------------------------------------------------------------------
 # Pre-registration: does LNP beat activity pruning and random graphs at the same cost?

@@ -204,3 +204,24 @@ def test_pipeline_decodes_a_signal_from_poisson_spikes():
     # near 1 always because ridge finds chance fits in autocorrelated noise)
     assert good < 0.4
     assert bad > 0.6
+
+
+def test_ridge_fit_gives_the_same_bits_for_any_blas_thread_count():
+    # Without the pin inside Readout.fit / predict, OpenBLAS with 2 threads sums in
+    # another order than with 1 and the predictions differ in the last bits (~1e-15).
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    info = threadpoolctl.threadpool_info()
+    if not any(i.get("user_api") == "blas" for i in info):
+        pytest.skip("no BLAS library visible to threadpoolctl")
+    rng = np.random.default_rng(0)
+    X = rng.random((2000, 900))
+    X[:, :300] *= 50
+    y = rng.normal(size=(2000, 3))
+    out = {}
+    for threads in (1, 2):
+        with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+            for scaled in (False, True):
+                ro = Readout("ridge", alphas=(10.0,), standardize=scaled).fit(X, y)
+                out[threads, scaled] = ro.predict(X)
+    for scaled in (False, True):
+        assert out[1, scaled].tobytes() == out[2, scaled].tobytes()

@@ -223,3 +223,34 @@ def test_a_task_whose_settings_cannot_run_gives_failure_rows_not_a_crash(tmp_pat
     assert sorted(df.method) == sorted(mod.METHODS)
     assert df.failure.str.contains("n_fit").all() and df.NRMSE.isna().all()
     assert set(ROW_COLUMNS) <= set(df.columns)
+
+
+def test_quick_study_on_a_task_without_validation_part_runs_ap_on_its_carve(tmp_path,
+                                                                           numpy_codegen):
+    """Google stock has no validation part: AP's stop is decided on the task's validation
+    carve (the last 300 training days), never on the test part. The unpruned network's
+    validation NRMSE that AP stored equals evaluate() on the same days given to the loader
+    as an explicit validation split (an independent path to the same data)."""
+    from brian2_lnp.datasets import MissingDataPackageError
+    from brian2_lnp.tasks import evaluate, get_task
+    try:
+        base = get_task("google_stock")
+        n_train, _, n_test = base.data.load().splits
+    except MissingDataPackageError as exc:
+        pytest.skip(str(exc))
+    mod = load_protocol("study")
+    args = [*TINY, "--seeds", "1", "--tasks", "google_stock", "--no-fig3c",
+            "--out", str(tmp_path)]
+    df = mod.main(args)["data"]
+    assert sorted(df.method) == sorted(mod.METHODS)
+    assert (df.failure.fillna("") == "").all(), df.failure.tolist()
+    assert np.isfinite(df.NRMSE).all() and (df.SOPs > 0).all()
+    ap = df.set_index("method").loc["AP"]
+    assert ap["ap_iterations"] in (0, 1) and np.isfinite(ap["ap_validation_nrmse"])
+    V = base.validation_carve.steps
+    fields = dict(stdp_steps=5, n_fit=12, n_context=12, n_predict=4, washout=2, step=0.005)
+    want = evaluate("hrsnn_small", "google_stock", seed=1, split="validation",
+                    data_kwargs={"splits": (n_train - V, V, n_test)}, **fields)
+    assert ap["ap_validation_nrmse_unpruned"] == want["NRMSE"].iloc[0]
+    # the test rows train on the whole training part (no carve) and name no carve
+    assert not df.protocol.str.contains("carve|last 300").any()

@@ -72,8 +72,9 @@ def test_rows_name_where_the_defaults_come_from():
 
 
 def test_a_task_without_validation_split_still_gets_its_autoregression_yardstick():
-    """wind_speed has no validation split: the AR order is chosen on the last fifth of the
-    training part and the map fitted on the rest (the row would otherwise have no AR)."""
+    """wind_speed has no validation split: the AR order is chosen on the task's validation
+    carve (the last 200 of its 500 training steps) and the map fitted on the rest (the row
+    would otherwise have no AR)."""
     pytest.importorskip("brian2")
     import numpy as np
 
@@ -86,7 +87,88 @@ def test_a_task_without_validation_split_still_gets_its_autoregression_yardstick
     row = evaluate("hrsnn_small", "wind_speed", training="none", seed=0, codegen="numpy",
                    **kw).iloc[0]
     train, test = np.asarray(data.train), np.asarray(data.test)
-    want = autoregressive_baseline(train[:400], train[400:], test,
+    assert get_task("wind_speed").validation_carve.steps == 200
+    want = autoregressive_baseline(train[:300], train[300:], test,
                                    get_task("wind_speed", **kw).protocol, dt_series=1.0)
     assert row["NRMSE_autoregressive"] == pytest.approx(want["nrmse"], rel=1e-12)
     assert row["autoregressive_lags"] == want["lags"]
+
+
+CARVED = [n for n in SERIES if TASKS[n].validation_carve is not None]
+
+
+def test_the_tasks_without_a_validation_part_are_the_carved_ones():
+    assert sorted(CARVED) == ["google_stock", "wind_speed"]
+    for name in SERIES:
+        if name not in CARVED:
+            assert _data(name).splits[1] > 0
+
+
+@pytest.mark.parametrize("name", CARVED)
+def test_validation_carve_is_the_readout_selection_stretch(name):
+    """split="validation" on a task without a validation part: the last V training steps
+    (bit for bit what the loader gives with explicit splits T - V / V / test), the
+    training stretch of the registry's rule on the remaining T - V steps, and the same
+    V and stretch as the validation run that chose the task's defaults."""
+    import numpy as np
+
+    from brian2_lnp.tasks import get_task, training_stretch
+    from brian2_lnp.tasks.evaluate import _task_data
+
+    base, data = TASKS[name], _data(name)
+    carve = base.validation_carve
+    T, _, n_test = data.splits
+    run, got = _task_data(get_task(name, split="validation", n_context=100))
+    explicit = get_task(name, data_kwargs=dict(dict(base.data.kwargs),
+                                               splits=(T - carve.steps, carve.steps, n_test)))
+    ref = explicit.data.load().normalised()
+    assert got["train"].tobytes() == np.asarray(ref.train).tobytes()
+    assert got["eval"].tobytes() == np.asarray(ref.validation).tobytes()
+    assert got["carve"] and str(carve.steps) in got["carve"]
+    assert (run.protocol.stdp_steps, run.readout.n_fit) == training_stretch(T - carve.steps)
+    assert (run.protocol.stdp_steps, run.readout.n_fit) == (carve.stdp_steps, carve.n_fit)
+    s = pd.read_csv(os.path.join(BENCH, "readout_selection_summary.csv")).set_index("task")
+    sel = pd.read_csv(os.path.join(BENCH, s.loc[name, "csv"])).iloc[0]
+    assert sel["n_validation"] == carve.steps and sel["n_train"] == T - carve.steps
+    assert (sel["stdp_steps"], sel["n_fit"]) == (carve.stdp_steps, carve.n_fit)
+    # the test split is not carved: the whole training part, the registered stretch
+    run_test, got_test = _task_data(base)
+    assert run_test is base and got_test["train"].shape[0] == T and got_test["carve"] is None
+
+
+def test_validation_carve_rules_and_errors():
+    from brian2_lnp.tasks import ValidationCarve, get_task
+
+    _data("google_stock")  # skips without the data package
+    gs = get_task("google_stock", split="validation")
+    # stretch sizes given explicitly replace the carve's; the others stay the carve's
+    run, _ = get_task(gs, stdp_steps=5).load_data()
+    assert (run.protocol.stdp_steps, run.readout.n_fit) == (5, gs.validation_carve.n_fit)
+    run, data = get_task(gs, validation_carve=ValidationCarve(100)).load_data()
+    assert data.splits == (866, 100, 568) and run.protocol.stdp_steps == 322
+    with pytest.raises(ValueError, match="split.*validation_carve"):
+        get_task(gs, validation_carve=None).load_data()
+    with pytest.raises(ValueError, match="validation_carve: steps"):
+        get_task(gs, validation_carve=ValidationCarve(965)).load_data()
+    with pytest.raises(ValueError, match="steps"):
+        ValidationCarve(0)
+    with pytest.raises(ValueError, match="own validation part"):
+        ValidationCarve(10).apply(get_task("rossler").data.load())
+    with pytest.raises(ValueError, match="only for series"):
+        get_task("mnist5k", validation_carve=ValidationCarve(10))
+    # a task with its own validation part is never carved
+    run, data = get_task("rossler", split="validation", validation_carve=ValidationCarve(10)
+                         ).load_data()
+    assert "validation_carve" not in data.metadata and data.splits[1] == 1000
+
+
+def test_a_protocol_longer_than_the_scored_part_is_refused_before_any_simulation():
+    """wind_speed's carve has 200 validation steps, its registered protocol needs 600."""
+    from brian2_lnp.tasks.evaluate import _task_data
+    from brian2_lnp.tasks import get_task
+
+    _data("wind_speed")
+    with pytest.raises(ValueError, match="n_context.*validation part of 'wind_speed' has 200"):
+        _task_data(get_task("wind_speed", split="validation"))
+    run, data = _task_data(get_task("wind_speed", split="validation", n_context=100))
+    assert data["eval"].shape[0] == 200

@@ -9,7 +9,8 @@ from .prediction import (PredictionResult, SeriesEncoding, SeriesReadout, analys
                          present_series, raw_input_baseline, run_prediction, step_features)
 from .readout import Readout, select_readout_neurons
 from .specs import (TASKS, ClassificationProtocol, DataSpec, ImageEncodingSpec,
-                    PredictionProtocol, ReadoutSpec, SeriesEncodingSpec, Task, get_task, task_names)
+                    PredictionProtocol, ReadoutSpec, SeriesEncodingSpec, Task, ValidationCarve,
+                    get_task, task_names, training_stretch)
 from .robustness import PAPER_SNR_DB, add_noise_snr, measured_snr_db, noise_robustness
 from .training import TrainingReport, freeze, is_frozen, train_stdp
 
@@ -21,7 +22,7 @@ __all__ = ["Readout", "select_readout_neurons", "spike_features",
            "run_classification", "pool_images", "ClassificationResult",
            "noise_robustness", "add_noise_snr", "measured_snr_db", "PAPER_SNR_DB",
            "evaluate", "evaluate_models", "ROW_COLUMNS", "RunOptions", "Task", "TASKS",
-           "get_task", "task_names",
+           "get_task", "task_names", "ValidationCarve", "training_stretch",
            "DataSpec", "SeriesEncodingSpec", "ImageEncodingSpec", "ReadoutSpec",
            "PredictionProtocol", "ClassificationProtocol", "autoregressive_baseline",
            "pixel_baselines"]

@@ -162,7 +162,7 @@ def evaluate(model_or_path, task="lorenz63", *, N=None, pruning=None, training="
     wall0 = time.perf_counter()
     spec, options = _resolve(task, options, fields)
     seed = _check_args(training, device, seed, pruning)
-    data = _task_data(spec)
+    spec, data = _task_data(spec)
     model, name, device = _model_for(model_or_path, spec, data["n_inputs"], N, seed, device,
                                      training, options)
     _check_model(model, spec, data, training)
@@ -210,7 +210,7 @@ def evaluate_models(models, task="lorenz63", *, training="stdp", seed=0, **field
     seed = _check_args(training, "runtime", seed, None)
     if not models:
         raise ValueError("models: give at least one model")
-    data = _task_data(spec)
+    spec, data = _task_data(spec)
     jobs = []
     for label, model in models.items():
         _check_model(model, spec, data, training)
@@ -263,7 +263,7 @@ def _score(job, spec, data, seed, training, wall0):
     row.update(model=job.name, N=conn.N, task=spec.name, pruning=job.pruning,
                training=training, readout=spec.readout.kind, device=job.device, seed=seed,
                n_active_neurons=int(conn.n_active_neurons),
-               n_effective_synapses=int(np.count_nonzero(conn.effective)), **_settings(spec))
+               n_effective_synapses=int(np.count_nonzero(conn.effective)), **_settings(spec, data.get("carve")))
     part = _score_prediction if spec.is_prediction else _score_images
     res, t_eval, values = part(model, spec, data, conn, seed, job.state)
     job.result = res
@@ -289,12 +289,22 @@ def _check_args(training, device, seed, pruning):
     return check_int("seed", seed, 0) if seed is not None else base_seed(None)
 
 
-def _settings(spec):
-    """The row's setting columns: what was used, and whether it is the validated default."""
+def _settings(spec, carve=None):
+    """The row's setting columns: what was used, and whether it is the validated default.
+
+    ``carve``: the description of a carved validation part (None: the data's own split).
+    """
     enc, proto = spec.encoding, spec.protocol
+    default = TASKS[spec.name] if spec.name in TASKS else None
+    default_readout = default.readout if default is not None else None
     if spec.is_prediction:
+        if carve and default is not None and default.validation_carve is not None:
+            # the registered defaults of a carved run: the carve's fitting stretch
+            fit = {k: v for k, v in default.validation_carve.stretch.items() if k == "n_fit"}
+            default_readout = dataclasses.replace(default.readout, **fit)
         encoding = f"{enc.channels_per_dim} ch/dim {enc.coding}, {enc.r_max:g} Hz, {enc.step:g} s"
-        protocol = (f"{proto.split}: {proto.n_windows} x ({proto.n_context} context + "
+        split = f"{proto.split} ({carve})" if carve else proto.split
+        protocol = (f"{split}: {proto.n_windows} x ({proto.n_context} context + "
                     f"{proto.n_predict} predicted), washout {proto.washout}, STDP "
                     f"{proto.stdp_steps} steps"
                     + (f", fit {spec.readout.n_fit} steps" if spec.readout.fit == "train" else "")
@@ -306,8 +316,7 @@ def _settings(spec):
         protocol = (f"{proto.n_train} train / {proto.n_test} test images, "
                     f"{proto.presentation:g} s + {proto.silence:g} s")
         extra = {}
-    default = TASKS[spec.name] if spec.name in TASKS else None
-    same = default is not None and (default.readout, default.encoding) == (spec.readout,
+    same = default is not None and (default_readout, default.encoding) == (spec.readout,
                                                                           spec.encoding)
     settings = f"defaults ({default.defaults_from})" if same else "given"
     return dict(readout_spec=spec.readout.label, encoding=encoding, protocol=protocol,
@@ -315,22 +324,34 @@ def _settings(spec):
 
 
 def _task_data(spec):
-    """The arrays a task needs, and the model's number of input channels."""
-    data = spec.data.load()
+    """(task as run, the arrays it needs and the model's number of input channels).
+
+    The task as run differs from ``spec`` only for ``split="validation"`` on a series
+    without a validation part: :meth:`~brian2_lnp.tasks.specs.Task.load_data` carves it.
+    """
+    run, data = spec.load_data()
     if not spec.is_prediction:
         p = spec.protocol
         (Xtr, ytr), (Xte, yte) = data.train, data.test
         max_int = 255.0 if np.asarray(Xtr[0]).dtype.kind in "iu" else None
         Xtr = pool_images(Xtr[:p.n_train], spec.encoding.pool)
         Xte = pool_images(Xte[:p.n_test], spec.encoding.pool)
-        return {"train": (Xtr, ytr[:p.n_train]), "test": (Xte, yte[:p.n_test]),
-                "max_intensity": float(Xtr.max()) if max_int is None else max_int,
-                "n_inputs": int(np.prod(Xtr.shape[1:]))}
+        return spec, {"train": (Xtr, ytr[:p.n_train]), "test": (Xte, yte[:p.n_test]),
+                      "max_intensity": float(Xtr.max()) if max_int is None else max_int,
+                      "n_inputs": int(np.prod(Xtr.shape[1:]))}
+    spec = run
     data = data.normalised()
+    part, proto = spec.protocol.split, spec.protocol
+    if len(data.part(part)) < proto.n_steps:  # say so before any simulation runs
+        raise ValueError(f"n_context, n_windows, n_predict: the {part} part of {spec.name!r} "
+                         f"has {len(data.part(part))} steps, the protocol needs n_context + "
+                         f"n_windows * n_predict = {proto.n_steps}")
     train = np.asarray(data.train)
     val = np.asarray(data.part("validation")) if len(data.part("validation")) else None
-    return {"train": train, "validation": val, "eval": np.asarray(data.part(spec.protocol.split)),
-            "dt_series": data.step, "n_inputs": spec.encoding.channels_per_dim * train.shape[1]}
+    return spec, {"train": train, "validation": val,
+                  "eval": np.asarray(data.part(spec.protocol.split)), "dt_series": data.step,
+                  "n_inputs": spec.encoding.channels_per_dim * train.shape[1],
+                  "carve": data.metadata.get("validation_carve")}
 
 
 def _model_for(model_or_path, spec, n_in, N, seed, device, training, options):
@@ -470,10 +491,13 @@ def _yardsticks(model, spec, data, conn, seed, enc, t_eval):
     out = {}
     train, val = data["train"], data["validation"]
     if val is None or val.shape[0] <= 20:
-        # no validation split (google_stock, wind_speed): the order is chosen on the last
-        # fifth of the training part, the map fitted on the rest
-        cut = train.shape[0] - train.shape[0] // 5
-        train, val = train[:cut], train[cut:]
+        # no validation split (google_stock, wind_speed): the order is chosen on the task's
+        # validation carve (its last V training steps; the last fifth for a task without a
+        # carve, or a training part too short for it), the map fitted on the rest
+        carve = spec.validation_carve
+        n_val = (carve.steps if carve is not None and carve.steps <= train.shape[0] - 2
+                 else train.shape[0] // 5)
+        train, val = train[:-n_val], train[-n_val:]
     if val.shape[0] > 20:
         ar = autoregressive_baseline(train, val, data["eval"], proto,
                                      dt_series=data["dt_series"])

@@ -14,6 +14,7 @@ import logging
 
 import numpy as np
 
+from ..dynamics.threads import fixed_blas_threads
 from ..graph.centrality import betweenness
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
@@ -129,8 +130,12 @@ class Readout:
                       max_iter=self.max_iter, random_state=rs, solver=self.solver)
         return make_pipeline(StandardScaler(), est) if self.standardize else est
 
+    @fixed_blas_threads()
     def fit(self, X, y):
         """Train on features X (n_samples, n_features) and targets y.
+
+        BLAS runs on a pinned thread count here (1 unless ``BRIAN2_LNP_BLAS_THREADS``
+        says otherwise), so a fit gives the same bits for any BLAS thread setting.
 
         Returns self.
         """
@@ -159,8 +164,10 @@ class Readout:
         self.model_ = model
         return self
 
+    @fixed_blas_threads()
     def predict(self, X):
-        """Predictions for X; same trailing shape as the training targets."""
+        """Predictions for X; same trailing shape as the training targets (BLAS pinned as
+        in :meth:`fit`)."""
         if self.model_ is None:
             raise RuntimeError("Readout.predict: call fit() first")
         out = self.model_.predict(np.asarray(X, dtype=float))

@@ -42,7 +42,7 @@ from ..validation import check_choice, check_int, check_range
 __all__ = ["DataSpec", "SeriesEncodingSpec", "ImageEncodingSpec", "ReadoutSpec",
            "PredictionProtocol", "ClassificationProtocol", "Task", "TASKS", "get_task",
            "task_names", "PAPER_TAUS", "VALIDATED_TAUS", "readout_from", "READOUT_KEYWORDS",
-           "readout_kwargs_fields", "SERIES_DEFAULTS"]
+           "readout_kwargs_fields", "SERIES_DEFAULTS", "ValidationCarve", "training_stretch"]
 
 #: filter time constants (second) of the paper-style readout
 PAPER_TAUS = (0.01, 0.05)
@@ -283,6 +283,90 @@ class PredictionProtocol:
         return self.n_context + self.n_windows * self.n_predict
 
 
+def training_stretch(n_train):
+    """The registry's training stretch for ``n_train`` training steps: ``(stdp_steps, n_fit)``.
+
+    STDP on the first ``min(500, n_train // 3)`` steps, the fitted-once readout on
+    the next ``min(5000, n_train - stdp_steps)`` (the rule fixed in
+    benchmarks/readout_selection.py; every registered series task's ``stdp_steps``
+    and ``n_fit`` follow it, and so does each :class:`ValidationCarve`).
+    """
+    n_train = check_int("n_train", n_train, 2)
+    stdp = min(500, n_train // 3)
+    return stdp, min(5000, n_train - stdp)
+
+
+@_frozen
+class ValidationCarve:
+    """The validation part of a series task whose data set has none (google_stock, wind_speed).
+
+    With ``split="validation"``, such a task trains on its training part minus
+    the last ``steps`` steps and is scored on those ``steps`` steps; the test
+    part is never read. The z-scoring and the input encoding use the shortened
+    training part only. The training stretch of that run is ``stdp_steps`` STDP
+    steps, then ``n_fit`` readout-fitting steps (:func:`training_stretch` of the
+    shortened part for the registered tasks; None: the task's own value). A task
+    whose ``stdp_steps`` / ``n_fit`` were given explicitly (:meth:`Task.replace`)
+    keeps those. Data sets with their own validation part are never carved.
+
+    Parameters
+    ----------
+    steps : int
+        Validation steps V taken from the end of the training part, >= 1.
+    stdp_steps : int, optional
+        STDP steps of the carved run, >= 0.
+    n_fit : int, optional
+        Readout-fitting steps of the carved run, >= 3.
+    """
+
+    steps: int
+    stdp_steps: int | None = None
+    n_fit: int | None = None
+
+    def __post_init__(self):
+        check_int("steps", self.steps, 1)
+        if self.stdp_steps is not None:
+            check_int("stdp_steps", self.stdp_steps, 0)
+        if self.n_fit is not None:
+            check_int("n_fit", self.n_fit, 3)
+
+    def apply(self, dataset):
+        """``dataset`` with its validation part carved from the end of its training part.
+
+        Raises
+        ------
+        ValueError
+            The data set has a validation part of its own, or its training part
+            is too short to keep at least 2 training steps.
+        """
+        from ..datasets import Dataset
+
+        n_train, n_val = dataset.splits[:2]
+        if n_val:
+            raise ValueError(f"validation_carve: {dataset.name} has its own validation part "
+                             f"({n_val} steps); the carve is only for data sets without one")
+        if not 1 <= self.steps <= n_train - 2:
+            raise ValueError(f"validation_carve: steps must lie in [1, {n_train - 2}] (the "
+                             f"training part of {dataset.name} has {n_train} steps), got "
+                             f"{self.steps}")
+        cut = n_train - self.steps
+        meta = {k: v for k, v in dataset.metadata.items() if k != "splits"}
+        meta["validation_carve"] = f"validation = last {self.steps} of {n_train} training steps"
+        dates = meta.get("dates")
+        if isinstance(dates, dict) and "train" in dates:
+            meta["dates"] = dict(dates, train=dates["train"][:cut],
+                                 validation=dates["train"][cut:])
+        train = dataset.train
+        return Dataset(dataset.name, dataset.kind, train[:cut], train[cut:], dataset.test,
+                       metadata=meta)
+
+    @property
+    def stretch(self):
+        """The task fields this carve sets (``stdp_steps``, ``n_fit``; None ones left out)."""
+        return {k: v for k, v in (("stdp_steps", self.stdp_steps), ("n_fit", self.n_fit))
+                if v is not None}
+
+
 @_frozen
 class ClassificationProtocol:
     """Images presented one after another, training images first.
@@ -320,6 +404,10 @@ class Task:
     ``defaults_from`` says where the task's readout and encoding defaults come
     from (e.g. the validation run that chose them); result rows name it in
     their ``settings`` column when those defaults are used.
+
+    ``validation_carve`` (series only): what ``split="validation"`` means when
+    the data set has no validation part (:class:`ValidationCarve`; None: such a
+    task cannot be run on validation). :meth:`load_data` applies it.
     """
 
     name: str
@@ -328,6 +416,7 @@ class Task:
     readout: ReadoutSpec
     protocol: PredictionProtocol | ClassificationProtocol
     defaults_from: str = "given"
+    validation_carve: ValidationCarve | None = None
 
     def __post_init__(self):
         series = self.data.kind == "series"
@@ -340,6 +429,12 @@ class Task:
         if not isinstance(self.readout, ReadoutSpec):
             raise TypeError(f"readout: expected a ReadoutSpec, got "
                             f"{type(self.readout).__name__}")
+        if self.validation_carve is not None:
+            if not isinstance(self.validation_carve, ValidationCarve):
+                raise TypeError(f"validation_carve: expected a ValidationCarve or None, got "
+                                f"{type(self.validation_carve).__name__}")
+            if not series:
+                raise ValueError("validation_carve: only for series tasks")
 
     @property
     def is_prediction(self):
@@ -354,11 +449,22 @@ class Task:
         """A copy with fields of the parts replaced (``Task.replace(n_context=200)``).
 
         ``data_kwargs`` replaces the loader keyword arguments; a part given
-        whole (``readout=ReadoutSpec.paper()``) replaces that part first.
+        whole (``readout=ReadoutSpec.paper()``, ``validation_carve=...``)
+        replaces that part first. Training-stretch sizes given here
+        (``stdp_steps``, ``n_fit``, or a whole protocol / readout) also hold in a
+        carved validation run: they replace the carve's own.
         """
-        parts = {p: fields.pop(p) for p in ("data", "encoding", "readout", "protocol")
-                 if p in fields}
+        given = set(fields)
+        parts = {p: fields.pop(p) for p in ("data", "encoding", "readout", "protocol",
+                                            "validation_carve") if p in fields}
         t = dataclasses.replace(self, **parts) if parts else self
+        carve = t.validation_carve
+        if carve is not None:
+            keep = {"stdp_steps": not given & {"stdp_steps", "protocol"},
+                    "n_fit": not given & {"n_fit", "readout"}}
+            if not all(keep.values()):
+                t = dataclasses.replace(t, validation_carve=dataclasses.replace(
+                    carve, **{k: None for k, v in keep.items() if not v}))
         if "data_kwargs" in fields:
             kw = fields.pop("data_kwargs") or {}
             t = dataclasses.replace(t, data=dataclasses.replace(t.data, kwargs=tuple(kw.items())))
@@ -375,21 +481,56 @@ class Task:
 
     def field_names(self):
         """Names accepted by :meth:`replace`."""
-        out = {"data_kwargs"}
+        out = {"data_kwargs", "validation_carve"}
         for p in ("encoding", "readout", "protocol"):
             out |= {f.name for f in dataclasses.fields(getattr(self, p))}
         return out
+
+    def load_data(self):
+        """The task as it runs and its :class:`~brian2_lnp.datasets.base.Dataset`.
+
+        Returns ``(task, dataset)``. For ``split="validation"`` on a series
+        whose data set has no validation part, the :class:`ValidationCarve`
+        applies: ``dataset`` has the carved parts and ``task`` the carve's
+        training-stretch sizes. Otherwise ``(self, self.data.load())``.
+
+        Raises
+        ------
+        ValueError
+            ``split="validation"`` on a data set without a validation part and
+            a task without ``validation_carve``.
+        """
+        data = self.data.load()
+        if (not self.is_prediction or self.protocol.split != "validation"
+                or data.splits[1] > 0):
+            return self, data
+        carve = self.validation_carve
+        if carve is None:
+            raise ValueError(
+                f"split: the data of task {self.name!r} have no validation part (splits "
+                f"{data.splits}) and the task has no validation_carve; pass "
+                f"validation_carve=ValidationCarve(steps=...) or split='test'")
+        stretch = carve.stretch
+        task = dataclasses.replace(
+            self, protocol=dataclasses.replace(self.protocol, **{
+                k: v for k, v in stretch.items() if k == "stdp_steps"}),
+            readout=dataclasses.replace(self.readout, **{
+                k: v for k, v in stretch.items() if k == "n_fit"}))
+        return task, carve.apply(data)
 
 
 #: where the series tasks' defaults were chosen (one row per task)
 VALIDATION_RECORD = "chosen on validation: benchmarks/readout_selection_summary.csv"
 
 
-def _series(name, dims, lyap=None, readout=None, protocol=None, encoding=None):
+def _series(name, dims, lyap=None, readout=None, protocol=None, encoding=None,
+            validation_carve=None):
     """A series task with its own readout / protocol / encoding fields (SERIES_DEFAULTS)."""
     return Task(name, DataSpec(name, "series", dims, lyap), SeriesEncodingSpec(**(encoding or {})),
                 ReadoutSpec(**(readout or {})), PredictionProtocol(**(protocol or {})),
-                defaults_from=VALIDATION_RECORD)
+                defaults_from=VALIDATION_RECORD,
+                validation_carve=(ValidationCarve(**validation_carve) if validation_carve
+                                  else None))
 
 
 def _images(name):
@@ -407,6 +548,11 @@ def _images(name):
 #: google_stock's 568 test days cannot hold a 500-step context and a 100-step
 #: window, so its context is 168 (568 = 168 + 4 x 100); with the fitted-once
 #: readout the context is only a washout.
+#: google_stock and wind_speed have no validation part (the paper's splits are
+#: train / test): ``validation_carve`` is the validation stretch the readout
+#: selection carved from the end of their training part (V = 300 of 966 steps,
+#: V = 200 of 500), with the training stretch of the same rule on the remaining
+#: 666 / 300 steps; ``split="validation"`` uses exactly that (ValidationCarve).
 SERIES_DEFAULTS = {
     "lorenz63": dict(readout=dict(target="increment", taus=(0.005, 0.02, 0.1), alphas=(10.0,),
                                   standardize=False),
@@ -420,11 +566,13 @@ SERIES_DEFAULTS = {
     "google_stock": dict(readout=dict(target="increment", taus=(0.01, 0.05), alphas=(100.0,),
                                       standardize=True, n_fit=644),
                          protocol=dict(stdp_steps=322, n_context=168),
-                         encoding=dict(channels_per_dim=40, r_max=1600.0)),
+                         encoding=dict(channels_per_dim=40, r_max=1600.0),
+                         validation_carve=dict(steps=300, stdp_steps=222, n_fit=444)),
     "wind_speed": dict(readout=dict(target="increment", taus=(0.01, 0.05), alphas=(100.0,),
                                     standardize=True, n_fit=334),
                        protocol=dict(stdp_steps=166),
-                       encoding=dict(channels_per_dim=10, r_max=1600.0)),
+                       encoding=dict(channels_per_dim=10, r_max=1600.0),
+                       validation_carve=dict(steps=200, stdp_steps=100, n_fit=200)),
 }
 
 #: the named tasks; Lyapunov exponents: Lorenz-63 0.906, Rossler (a=b=0.2, c=5.7)
