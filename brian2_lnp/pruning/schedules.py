@@ -57,7 +57,9 @@ class ConvergentSchedule:
         Step I ("lyapunov"/"modulated" couplings) uses each neuron's node
         exponent averaged over the iterations so far instead of this
         iteration's finite-time estimate alone (``noise_prune(average_exponents=True)``).
-        Default False.
+        Default True (chosen by the protocol of benchmarks/exponent_averaging.py:
+        without it, the estimate's noise keeps removing synapses long after the
+        network has settled).
     """
 
     density: float = 0.9
@@ -69,7 +71,7 @@ class ConvergentSchedule:
     dead_ends: bool = True
     patience: int = 10
     tol: float = 1e-3
-    average_exponents: bool = False
+    average_exponents: bool = True
 
     name = "convergent"
 
