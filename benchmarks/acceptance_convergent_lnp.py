@@ -158,6 +158,8 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=100)
     ap.add_argument("--csv", default=CSV)
     ap.add_argument("--checkpoint-root", default="/tmp/lnp_acceptance")
+    ap.add_argument("--history-dir", default=HISTORY_DIR,
+                    help="where each finished run's per-iteration history CSV goes")
     ap.add_argument("--partial", default=None, metavar="CSV",
                     help="do not run: summarise the unfinished runs' checkpoints "
                          "(history.csv) into CSV, one row each with status=partial")
@@ -169,7 +171,7 @@ def main(argv=None):
     if args.partial:
         return write_partial(args)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    os.makedirs(HISTORY_DIR, exist_ok=True)
+    os.makedirs(args.history_dir, exist_ok=True)
     for N in args.N:
         for seed in args.seeds:
             for model in args.models:
@@ -185,7 +187,7 @@ def main(argv=None):
                 res = prune(conn, iterations=args.iterations, seed=seed, checkpoint_dir=ckpt)
                 wall = time.perf_counter() - t0
                 row = summarise(model, N, seed, res, wall, load_start, os.getloadavg()[0])
-                res.history.to_csv(os.path.join(HISTORY_DIR, f"{model}_N{N}_s{seed}.csv"),
+                res.history.to_csv(os.path.join(args.history_dir, f"{model}_N{N}_s{seed}.csv"),
                                    index=False)
                 df = pd.DataFrame([row])
                 df.to_csv(args.csv, mode="a", header=not os.path.exists(args.csv), index=False)
