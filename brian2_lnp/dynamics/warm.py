@@ -139,13 +139,14 @@ def running_exponents(warm, index, fresh):
         :class:`WarmStart` (neurons no longer estimated are dropped).
     """
     index = np.asarray(index, dtype=np.int64)
-    fresh = np.asarray(fresh, dtype=float)
-    total = fresh.copy()
+    total = np.asarray(fresh, dtype=float).copy()
     count = np.ones(index.size, dtype=np.int64)
     if warm is not None and warm.exponent_sum is not None:
-        _, i_new, i_old = np.intersect1d(index, np.asarray(warm.exponent_index),
-                                         assume_unique=True, return_indices=True)
-        total[i_new] += np.asarray(warm.exponent_sum, dtype=float)[i_old]
-        count[i_new] += np.asarray(warm.exponent_count, dtype=np.int64)[i_old]
+        # earlier (sum, count) per neuron; (0, 0) for neurons without an estimate
+        earlier = map_rows(warm.exponent_index,
+                           np.column_stack([warm.exponent_sum, warm.exponent_count]),
+                           index, np.zeros((index.size, 2)), "node-exponent sums")
+        total += earlier[:, 0]
+        count += earlier[:, 1].astype(np.int64)
     return total / count, {"exponent_index": index, "exponent_sum": total,
                            "exponent_count": count}

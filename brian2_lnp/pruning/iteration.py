@@ -253,13 +253,14 @@ def run_iteration(ctx, conn, carry, k):
         gain = carry.grown_to(conn.n_synapses)
         coupling = _noise_coupling(ctx.step_kwargs.get("noise", {}))
         own_step = ctx.functions["noise"] is _noise
+        # our Step I on a coupling built from node exponents: the driver carries
+        # their level (and, by default, their running mean) across iterations
+        node_coupling = convergent and own_step and coupling in ("lyapunov", "modulated")
         if convergent and own_step and coupling == "lyapunov":
             kw["edge_gain"] = gain
-        if (convergent and own_step and coupling in ("lyapunov", "modulated")
-                and carry.lyap_level is not None):
+        if node_coupling and carry.lyap_level is not None:
             kw["lyap_level"] = carry.lyap_level
-        if (convergent and own_step and coupling in ("lyapunov", "modulated")
-                and sched.average_exponents):
+        if node_coupling and sched.average_exponents:
             kw["average_exponents"] = True
         warm_out = None
         if own_step:
@@ -272,8 +273,7 @@ def run_iteration(ctx, conn, carry, k):
                 "abscissa_model": rep.get("abscissa_model"), "lin_scale": rep.get("scale")}
         if convergent and carry.rho is None and rep.get("rho") is not None:
             carry.rho = float(rep["rho"])  # calibrated once, fixed from now on
-        if (convergent and carry.lyap_level is None and rep.get("lyap_level") is not None
-                and own_step and coupling in ("lyapunov", "modulated")):
+        if node_coupling and carry.lyap_level is None and rep.get("lyap_level") is not None:
             carry.lyap_level = float(rep["lyap_level"])  # the same: fixed from now on
         # carried gain: a kept synapse's coupling is L / p, i.e. |w_new / w_old|
         n_old = conn.n_synapses
