@@ -3,7 +3,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_range", "check_int", "check_choice", "check_array", "to_si", "UnitError"]
+__all__ = ["check_range", "check_int", "check_bool", "check_choice", "check_array", "to_si",
+           "UnitError"]
 
 
 def check_range(name, value, low=None, high=None, low_inclusive=True, high_inclusive=True):
@@ -28,6 +29,13 @@ def check_int(name, value, low=None, high=None):
         raise TypeError(f"{name}: expected an integer, got {value!r}")
     check_range(name, value, low, high)
     return int(value)
+
+
+def check_bool(name, value):
+    """Return ``bool(value)`` for a bool (or NumPy bool), or raise TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 def check_choice(name, value, choices):

@@ -380,3 +380,11 @@ def test_average_exponents_prunes_with_the_mean_of_the_estimates():
     ref, _ = noise_prune(conn, seed=12, node_exponents=lam, **opts)
     assert out == ref
     assert out != noise_prune(conn, seed=12, **opts)[0]  # the average changed something
+
+
+def test_average_exponents_must_be_a_bool():
+    from brian2_lnp.pruning.schedules import ConvergentSchedule
+    with pytest.raises(TypeError, match="average_exponents"):
+        ConvergentSchedule(average_exponents="yes")
+    with pytest.raises(TypeError, match="average_exponents"):
+        noise_prune(_small_net(seed=8), 0.5, node_exponents=np.ones(12), average_exponents=1)

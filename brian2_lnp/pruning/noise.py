@@ -45,7 +45,7 @@ import scipy.sparse as sp
 from ..dynamics.covariance import SAMPLED_OPTIONS, WARM_BURN_IN
 from ..dynamics.warm import WarmStart, running_exponents
 from ..random import as_generator
-from ..validation import check_choice, check_int, check_range
+from ..validation import check_bool, check_choice, check_int, check_range
 from .report import NoisePruneReport
 from .spectral import keep_probabilities, spectral_error
 
@@ -368,6 +368,7 @@ def noise_prune(conn, density=None, *, rho=None, surrogate=None, linearisation=N
     node_exponents, lyap_matrix, linear_network = (inputs.node_exponents, inputs.lyap_matrix,
                                                    inputs.linear_network)
     edge_gain, lyap_level, warm = inputs.edge_gain, inputs.lyap_level, inputs.warm
+    check_bool("average_exponents", inputs.average_exponents)
     n_averaged = float("nan")
     lin_given = linear_network is not None
     lin_keys = (set(options) & set(STEP1_KEYS["linearisation"] + ("w_scale", "gain"))

@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
-from ..validation import check_int, check_range
+from ..validation import check_bool, check_int, check_range
 from .delocalize import DEFAULT_MAX_SHARE
 
 __all__ = ["ConvergentSchedule", "FixedSchedule", "resolve_schedule", "DEFAULT_DENSITY",
@@ -86,6 +86,8 @@ class ConvergentSchedule:
         check_range("max_share", self.max_share, 0.0, 1.0, low_inclusive=False)
         check_int("patience", self.patience, 1)
         check_range("tol", self.tol, 0.0)
+        check_bool("dead_ends", self.dead_ends)
+        check_bool("average_exponents", self.average_exponents)
 
 
 @dataclass(frozen=True)
