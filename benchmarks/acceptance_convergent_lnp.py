@@ -91,7 +91,8 @@ def summarise(model, N, seed, res, wall, load_start, load_end):
         "lambda_max": last.lambda_max, "lambda_max_se": last.lambda_max_se,
         "rho": last_it.rho, "threshold": last_it.threshold,
         "wall_time_s": wall,
-        "step_time_s": float(h[[c for c in h.columns if c.startswith("t_")]].sum().sum()), "load1_start": load_start, "load1_end": load_end,
+        "step_time_s": float(h[[c for c in h.columns if c.startswith("t_")]].sum().sum()),
+        "load1_start": load_start, "load1_end": load_end,
         "commit": COMMIT,
     }
 

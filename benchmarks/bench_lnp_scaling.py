@@ -187,8 +187,9 @@ def scaling(args):
         print(f"| {r['N']} | {r['checksum'][0]} | {r['per_iteration_s'][0]:.1f} | "
               f"{steady(r):.1f} | {sums} | {r['peak_rss_mb']:.0f} |")
     Ns = [r["N"] for r in res]
-    print(f"\ngrowth exponent of the steady time per iteration: {_slope(Ns, [steady(r) for r in res]):.2f}"
-          f" in N, {_slope([r['checksum'][0] for r in res], [steady(r) for r in res]):.2f} in "
+    times = [steady(r) for r in res]
+    print(f"\ngrowth exponent of the steady time per iteration: {_slope(Ns, times):.2f}"
+          f" in N, {_slope([r['checksum'][0] for r in res], times):.2f} in "
           "synapses; of iteration 1: "
           f"{_slope(Ns, [r['per_iteration_s'][0] for r in res]):.2f} in N")
 

@@ -263,7 +263,8 @@ def _score(job, spec, data, seed, training, wall0):
     row.update(model=job.name, N=conn.N, task=spec.name, pruning=job.pruning,
                training=training, readout=spec.readout.kind, device=job.device, seed=seed,
                n_active_neurons=int(conn.n_active_neurons),
-               n_effective_synapses=int(np.count_nonzero(conn.effective)), **_settings(spec, data.get("carve")))
+               n_effective_synapses=int(np.count_nonzero(conn.effective)),
+               **_settings(spec, data.get("carve")))
     part = _score_prediction if spec.is_prediction else _score_images
     res, t_eval, values = part(model, spec, data, conn, seed, job.state)
     job.result = res
