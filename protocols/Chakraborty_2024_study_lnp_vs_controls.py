@@ -99,10 +99,14 @@ plastic-model weight bound, snapshots for Fig. 3(c)); then per task one unit
 (:func:`brian2_lnp.protocols.study.study_task_unit`): AP with its stop chosen on
 the validation split, Random-ER and Random-prune matched to LNP's counts, and
 all networks scored once on the test split in one
-:func:`brian2_lnp.tasks.evaluate_models` call. Every finished unit is stored by
-the repeat runner (``<out>/<name>/repeats``, resumable) and its rows are written
-to ``<out>/<name>/rows/<unit>.csv`` (LNP's history:
-``rows/lnp_<model>_sNN_history.csv``). Then the analysis
+:func:`brian2_lnp.tasks.evaluate_models` call. Every finished unit is written
+to ``<out>/<name>/rows`` as small files (:class:`~brian2_lnp.protocols.study.UnitRows`:
+the task unit's rows ``<unit>.csv`` and AP history ``<unit>_ap_history.csv``,
+LNP's history ``lnp_<model>_sNN_history.csv``, and a record ``<unit>.json`` with
+the settings, seed stream, wall time, load and code commit). The run resumes
+from these files alone: committing rows/ carries a run to another session or
+machine (the repeat runner's pickles under ``<out>/<name>/repeats`` are only a
+cache). Then the analysis
 (:mod:`brian2_lnp.metrics.stats`): ``study_rows.csv`` (one row per model x task x
 method x seed), ``study_table2.csv`` (mean +- std over seeds),
 ``study_paired.csv`` (paired comparisons, bootstrap intervals, Wilcoxon, Holm,
@@ -138,7 +142,13 @@ from brian2_lnp.protocols import (
     write_json,
 )
 from brian2_lnp.protocols.common import pick, run_main
-from brian2_lnp.protocols.study import METHODS, SNAPSHOT_ITERATIONS, ap_defaults, study_task_unit
+from brian2_lnp.protocols.study import (
+    METHODS,
+    SNAPSHOT_ITERATIONS,
+    UnitRows,
+    ap_defaults,
+    study_task_unit,
+)
 from brian2_lnp.protocols.units import QUICK_EVAL, lnp_repeat, plastic_lnp_options, task_inputs
 from brian2_lnp.tasks import get_task
 
@@ -234,42 +244,52 @@ def units(settings, cfg, model, seed):
     return lnp, tasks
 
 
-def _finished(settings, tasks):
+def _pickled(settings, tasks):
     d = settings.repeat_dir(NAME)
     return [t for t in tasks if os.path.exists(os.path.join(d, f"{t.key}.pkl"))]
 
 
 def run_units(settings, cfg):
-    """Run (or resume) every unit, seed by seed; write each unit's rows as CSV.
+    """Run (or resume) every unit, seed by seed; every finished unit goes to rows/.
 
+    A unit whose files are in ``<out>/<name>/rows`` (:class:`UnitRows`) is not
+    run again; LNP is rerun (from its cached result when there is one) only for
+    a seed with a task unit still to run. The tables are then read back from
+    rows/, so a run, a resumed run and ``--collect`` analyse the same files.
     Returns (rows, LNP histories, AP histories, wall seconds per unit).
     """
     directory = settings.repeat_dir(NAME)
-    rows_dir = os.path.join(settings.out, NAME, "rows")
+    store = UnitRows(os.path.join(settings.out, NAME, "rows"))
     rows, lnp_hist, ap_hist, seconds = [], [], [], {}
     kw = dict(n_jobs=settings.n_jobs, scheduler=settings.scheduler, resume=settings.resume,
               progress=settings.progress)
+    done = (lambda t: store.finished(t)) if settings.resume else (lambda t: False)
     for model in cfg["models"]:
         for seed in cfg["seeds"]:
             lnp, tasks = units(settings, cfg, model, seed)
+            todo = [t for t in tasks if not done(t)]
             if settings.extra.get("collect"):
-                if not _finished(settings, [lnp]):
-                    continue
-                tasks = _finished(settings, tasks)
-            res = run_tasks([lnp], directory, desc=f"LNP {model} s{seed}", **kw)
-            seconds[lnp.key] = run_tasks.last_info[lnp.key]["seconds"]
-            h = res[lnp.key]["history"].copy()
-            write_csv(h, rows_dir, f"{lnp.key}_history.csv")
-            lnp_hist.append(h.assign(architecture=architecture(model), seed=seed,
-                                     method="LNP"))
-            res = run_tasks(tasks, directory, desc=f"tasks {model} s{seed}", **kw)
+                todo = _pickled(settings, todo)
+            need_lnp = bool(todo) or not done(lnp)
+            if need_lnp and settings.extra.get("collect") and not _pickled(settings, [lnp]):
+                continue
+            for batch, desc in (([lnp] if need_lnp else [], "LNP"), (todo, "tasks")):
+                if batch:
+                    res = run_tasks(batch, directory, desc=f"{desc} {model} s{seed}", **kw)
+                    for t in batch:
+                        store.store(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
+            arch = architecture(model)
+            seconds[lnp.key] = store.record(lnp.key)["seconds"]
+            lnp_hist.append(store.read(lnp.key, "history").assign(architecture=arch, seed=seed,
+                                                                   method="LNP"))
             for t in tasks:
-                seconds[t.key] = run_tasks.last_info[t.key]["seconds"]
-                out = res[t.key]
-                write_csv(out["rows"], rows_dir, f"{t.key}.csv")
-                rows.append(out["rows"])
-                if len(out["ap_history"]):
-                    ap_hist.append(out["ap_history"].assign(seed=seed, method="AP"))
+                if not store.finished(t):
+                    continue  # --collect: not finished
+                seconds[t.key] = store.record(t.key)["seconds"]
+                rows.append(store.read(t.key, "rows"))
+                ap = store.read(t.key, "ap_history")
+                if len(ap):
+                    ap_hist.append(ap.assign(seed=seed, method="AP"))
     cat = lambda fr: pd.concat(fr, ignore_index=True) if fr else pd.DataFrame()
     return cat(rows), cat(lnp_hist), cat(ap_hist), seconds
 

@@ -4,7 +4,9 @@ Statistics are checked against hand-computed values; the quick run uses the
 125-neuron model on the runtime device with NumPy code generation (no compiler
 runs) and tiny task stretches, so it checks the machinery, not the science.
 """
+import json
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -147,7 +149,7 @@ def _no_timing(df):
     return df.drop(columns=[c for c in TIMING if c in df]).reset_index(drop=True)
 
 
-def test_quick_study_end_to_end_and_resume(tmp_path, numpy_codegen):
+def test_quick_study_end_to_end_and_resume(tmp_path, numpy_codegen, monkeypatch):
     mod = load_protocol("study")
     out = mod.main([*TINY, "--no-fig3c", "--out", str(tmp_path)])
     df = out["data"]
@@ -193,6 +195,23 @@ def test_quick_study_end_to_end_and_resume(tmp_path, numpy_codegen):
     # a second run resumes from the stored units and gives the same table
     again = mod.main([*TINY, "--no-fig3c", "--out", str(tmp_path), "--collect"])
     pd.testing.assert_frame_equal(again["data"], df)
+    # the rows alone carry the run: without the pickled results nothing is recomputed
+    shutil.rmtree(tmp_path / NAME / "repeats")
+
+    def refuse(**kwargs):
+        raise AssertionError("a finished unit was recomputed")
+
+    for fn in ("lnp_repeat", "study_task_unit"):
+        monkeypatch.setattr(mod, fn, refuse)
+    resumed = mod.main([*TINY, "--no-fig3c", "--out", str(tmp_path)])
+    pd.testing.assert_frame_equal(resumed["data"], df)
+    rec = json.loads((rows_dir / "HRSNN_lorenz63_s01.json").read_text())
+    assert rec["seconds"] > 0 and rec["seed_stream"] >= 1 and "lnp_file" not in rec["kwargs"]
+    # a unit stored with other settings is refused, not mixed in
+    rec["kwargs"]["N"] = 999
+    (rows_dir / "HRSNN_lorenz63_s01.json").write_text(json.dumps(rec))
+    with pytest.raises(ValueError, match="other settings"):
+        mod.main([*TINY, "--no-fig3c", "--out", str(tmp_path)])
 
 
 @pytest.mark.slow
@@ -201,6 +220,8 @@ def test_recomputing_one_unit_reproduces_its_rows_exactly(tmp_path, numpy_codege
     args = [*TINY, "--seeds", "1", "--out", str(tmp_path)]
     first = mod.main(args)["all_rows"]
     os.remove(tmp_path / NAME / "repeats" / "HRSNN_lorenz63_s01.pkl")
+    for f in (tmp_path / NAME / "rows").glob("HRSNN_lorenz63_s01*"):
+        f.unlink()
     second = mod.main(args)["all_rows"]
     assert any(m.startswith("LNP@") for m in first.method)  # Fig. 3(c) snapshots scored
     pd.testing.assert_frame_equal(_no_timing(first), _no_timing(second))

@@ -16,9 +16,13 @@ written to CSV and re-created exactly from the same arguments.
 """
 from __future__ import annotations
 
+import datetime
 import inspect
+import json
 import logging
+import os
 import shutil
+import subprocess
 import tempfile
 import time
 
@@ -26,12 +30,12 @@ import numpy as np
 import pandas as pd
 
 from ..graph import EXCITATORY
-from ..random import child_seed
-from .runner import load_result
+from ..random import check_seed_stream, child_seed, seed_stream
+from .runner import jsonable, load_result
 from .units import activity_repeat, build_models, er_control, make_connectivity
 
 __all__ = ["METHODS", "SNAPSHOT_ITERATIONS", "ap_defaults", "closed_loop_reason",
-           "study_task_unit", "STUDY_COLUMNS"]
+           "study_task_unit", "STUDY_COLUMNS", "UnitRows"]
 
 logger = logging.getLogger(__name__)
 
@@ -219,3 +223,92 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
         rows["failure"] = rows["failure"].fillna("")
     return {"rows": rows.reset_index(drop=True), "ap_history": ap_history.reset_index(drop=True),
             "seconds": seconds}
+
+
+def _code_commit():
+    """The git commit of the package's source tree, or None outside a git checkout."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        out = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+class UnitRows:
+    """The study's durable store: every finished unit as small CSV and JSON files.
+
+    A unit is finished when its tables and its record ``<key>.json`` are in the
+    rows directory; the record holds the unit's settings (without the path of
+    the LNP result file, which depends on the output directory), the seed
+    stream, the wall time, the load, the finish time and the code commit. The
+    study resumes from these files alone, so committed rows are enough to carry
+    a run from one machine or session to the next; the pickled results of the
+    repeat runner are only a cache. A record made with other settings or
+    another seed stream is refused with a message, never mixed in.
+
+    Tables: an LNP unit ``lnp_<model>_sNN`` has ``<key>_history.csv``; a task
+    unit has ``<key>.csv`` (its rows) and ``<key>_ap_history.csv``.
+    """
+
+    def __init__(self, directory):
+        self.directory = os.fspath(directory)
+
+    @staticmethod
+    def tables(key):
+        return ("history",) if key.startswith("lnp_") else ("rows", "ap_history")
+
+    def path(self, key, table=None):
+        suffix = ".json" if table is None else ".csv" if table == "rows" else f"_{table}.csv"
+        return os.path.join(self.directory, key + suffix)
+
+    @staticmethod
+    def settings(task):
+        kw = jsonable(task.kwargs)
+        kw.pop("lnp_file", None)
+        return json.loads(json.dumps(kw))
+
+    def finished(self, task):
+        """True if the unit's files are all there and were made with its settings."""
+        files = [self.path(task.key, t) for t in self.tables(task.key)]
+        record = self.path(task.key)
+        if not all(os.path.exists(f) for f in files + [record]):
+            return False
+        with open(record) as fh:
+            stored = json.load(fh)
+        if stored.get("kwargs") != self.settings(task):
+            raise ValueError(
+                f"directory: the stored unit {record} was made with other settings "
+                f"({stored.get('kwargs')} != {self.settings(task)}); use another output "
+                "directory or --no-resume")
+        check_seed_stream(stored.get("seed_stream"), record)
+        return True
+
+    def store(self, task, result, seconds):
+        """Write the unit's tables, then its record (a kill in between only means a rerun)."""
+        from .common import write_csv
+
+        for table in self.tables(task.key):
+            write_csv(result[table], self.directory, os.path.basename(self.path(task.key, table)))
+        record = {"key": task.key, "kwargs": self.settings(task), "seconds": seconds,
+                  "seed_stream": seed_stream(),
+                  "finished_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
+                      "%Y-%m-%d %H:%M"),
+                  "load_1min": round(os.getloadavg()[0], 2), "code_commit": _code_commit()}
+        tmp = self.path(task.key) + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(record, fh, indent=1)
+        os.replace(tmp, self.path(task.key))
+
+    def read(self, key, table):
+        try:
+            return pd.read_csv(self.path(key, table))
+        except pd.errors.EmptyDataError:  # an empty table (e.g. AP history of a failed unit)
+            return pd.DataFrame()
+
+    def record(self, key):
+        with open(self.path(key)) as fh:
+            return json.load(fh)
