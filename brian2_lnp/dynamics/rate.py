@@ -18,6 +18,7 @@ Pure NumPy/SciPy; no Brian2.
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -142,22 +143,41 @@ class RateNetwork:
         For an (n, m) block of states the operator applies member b's Jacobian
         to the columns ``[b*j, (b+1)*j)`` of an (n, m*j) block (one sparse
         product for all members; see :func:`~brian2_lnp.dynamics.lyapunov_spectrum`).
+
+        Two routes, chosen by the block's width only (so a result never depends
+        on threads or workers): a narrow block (``j * n <= nnz``, e.g. the k = 1
+        runs of lambda_max) is pushed as ``a V + cW (phi'(h) V)``, one sparse
+        product for all members and no per-step matrix; a wide block (the
+        k = 100 node exponents) goes through member b's Jacobian
+        ``diag(a) + cW diag(phi'(h_b))`` built as one CSR with values in O(nnz)
+        (built once per operator, shared by the threads that push its pieces).
         """
         d = self.dphi(h)
         n = self.n
         d = d if d.ndim == 2 else d[:, None]
         m = d.shape[1]
-        # member b's Jacobian diag(a) + cW diag(d_b) as one CSR (values in O(nnz)): one
-        # sparse product per member and no dense temporaries
-        Js = [sp.csr_matrix((self._jac_a + self._jac_w * d[self._jac_indices, b],
-                             self._jac_indices, self._jac_indptr), shape=(n, n))
-              for b in range(m)]
+        nnz = self._jac_indices.size
+        built = []
+        lock = threading.Lock()
+
+        def members():
+            with lock:
+                if not built:
+                    built.extend(sp.csr_matrix(
+                        (self._jac_a + self._jac_w * d[self._jac_indices, b],
+                         self._jac_indices, self._jac_indptr), shape=(n, n))
+                        for b in range(m))
+            return built
 
         def matmat(V):
             V = np.asarray(V, dtype=float)
             j, rem = divmod(V.shape[1], m)
             if rem:
                 raise ValueError(f"V: {V.shape[1]} columns do not split into {m} members")
+            if j * n <= nnz:
+                dV = V * (np.repeat(d, j, axis=1) if j > 1 else d)
+                return self.a[:, None] * V + self._cW @ dV
+            Js = members()
             if m == 1:
                 return Js[0] @ V
             return np.hstack([Js[b] @ V[:, b * j:(b + 1) * j] for b in range(m)])
@@ -165,7 +185,7 @@ class RateNetwork:
         def matvec(v):
             if m != 1:
                 raise ValueError("jacobian: a batch Jacobian applies to blocks, not vectors")
-            return Js[0] @ np.asarray(v, dtype=float).ravel()
+            return matmat(np.asarray(v, dtype=float).reshape(n, 1))[:, 0]
 
         return spla.LinearOperator((n, n), matvec=matvec, matmat=matmat, dtype=float)
 
