@@ -21,6 +21,7 @@ from ..random import child_seed
 from ..validation import check_int, check_range
 from .rate import RateNetwork
 from .spectrum import ExponentsArray, kaplan_yorke_dimension, lyapunov_spectrum
+from .threads import parallel_map
 from .warm import WarmStart, map_rows
 
 __all__ = ["RateLyapunovResult", "rate_lyapunov", "rate_lyapunov_warm", "node_exponents",
@@ -117,9 +118,17 @@ class _BatchInputs:
         return [child_seed(self.base, "rate_lyapunov", b) for b in range(self.batch)]
 
     def _draw(self, rngs, rows):
+        """The next ``rows`` inputs of every member (members on worker threads: each
+        has its own stream, and NumPy draws without the GIL, so the numbers are the
+        same for any worker count)."""
         out = np.empty((rows, self.n, self.batch))
-        for b, rng in enumerate(rngs):
-            out[:, :, b] = self.std * rng.standard_normal((rows, self.n))
+
+        def fill(b):
+            x = rngs[b].standard_normal((rows, self.n))
+            x *= self.std
+            out[:, :, b] = x
+
+        parallel_map(fill, range(self.batch))
         return out
 
     def after_inputs(self):
