@@ -111,7 +111,8 @@ cache). Then the analysis
 method x seed), ``study_table2.csv`` (mean +- std over seeds),
 ``study_paired.csv`` (paired comparisons, bootstrap intervals, Wilcoxon, Holm,
 verdicts, next to the paper's effects), ``study_fig3c.csv``,
-``study_pruning_evolution.csv`` and the figures ``study_frontier.png``,
+``study_pruning_evolution.csv``, ``study_units.csv`` (the run log: each unit's
+code commit, finish time, wall time and load) and the figures ``study_frontier.png``,
 ``study_fig3c.png``, ``study_fig3ab.png``.
 
 Differences from the paper's setup:
@@ -164,6 +165,8 @@ PAPER_EFFECTS = {("HRSNN", "lorenz63", "Unpruned", "SOPs"): 710.8 / 18.2,
 DIRECTIONS = {**{(m, "SOPs"): 1 for m in METHODS},
               **{(m, "NRMSE"): -1 for m in METHODS}, ("Unpruned", "NRMSE"): 1,
               **{(m, "VPT"): 1 for m in METHODS}, ("Unpruned", "VPT"): -1}
+#: the run log: one row per finished unit, from its record in rows/
+UNIT_COLUMNS = ("key", "code_commit", "finished_utc", "seconds", "load_1min", "seed_stream")
 TABLE_COLUMNS = ("SOPs", "NRMSE", "VPT", "VPT_lyapunov", "n_active_neurons",
                  "n_effective_synapses", "NRMSE_persistence", "NRMSE_raw_input",
                  "NRMSE_autoregressive", "VPT_persistence")
@@ -256,11 +259,11 @@ def run_units(settings, cfg):
     run again; LNP is rerun (from its cached result when there is one) only for
     a seed with a task unit still to run. The tables are then read back from
     rows/, so a run, a resumed run and ``--collect`` analyse the same files.
-    Returns (rows, LNP histories, AP histories, wall seconds per unit).
+    Returns (rows, LNP histories, AP histories, the units' records as a table).
     """
     directory = settings.repeat_dir(NAME)
     store = UnitRows(os.path.join(settings.out, NAME, "rows"))
-    rows, lnp_hist, ap_hist, seconds = [], [], [], {}
+    rows, lnp_hist, ap_hist, records = [], [], [], []
     kw = dict(n_jobs=settings.n_jobs, scheduler=settings.scheduler, resume=settings.resume,
               progress=settings.progress)
     done = (lambda t: store.finished(t)) if settings.resume else (lambda t: False)
@@ -279,19 +282,21 @@ def run_units(settings, cfg):
                     for t in batch:
                         store.store(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
             arch = architecture(model)
-            seconds[lnp.key] = store.record(lnp.key)["seconds"]
+            records.append(store.record(lnp.key))
             lnp_hist.append(store.read(lnp.key, "history").assign(architecture=arch, seed=seed,
                                                                    method="LNP"))
             for t in tasks:
                 if not store.finished(t):
                     continue  # --collect: not finished
-                seconds[t.key] = store.record(t.key)["seconds"]
+                records.append(store.record(t.key))
                 rows.append(store.read(t.key, "rows"))
                 ap = store.read(t.key, "ap_history")
                 if len(ap):
                     ap_hist.append(ap.assign(seed=seed, method="AP"))
     cat = lambda fr: pd.concat(fr, ignore_index=True) if fr else pd.DataFrame()
-    return cat(rows), cat(lnp_hist), cat(ap_hist), seconds
+    units_table = pd.DataFrame([{c: r.get(c) for c in UNIT_COLUMNS} for r in records],
+                               columns=list(UNIT_COLUMNS))
+    return cat(rows), cat(lnp_hist), cat(ap_hist), units_table
 
 
 def table2(main):
@@ -407,7 +412,7 @@ def figures(settings, main, fig3c, evo):
 
 def run(settings):
     cfg = plan(settings)
-    df, lnp_hist, ap_hist, seconds = run_units(settings, cfg)
+    df, lnp_hist, ap_hist, unit_log = run_units(settings, cfg)
     files = []
     if df.empty:
         return {"files": files, "data": df, "config": cfg}
@@ -419,11 +424,13 @@ def run(settings):
               write_csv(pairs, settings, "study_paired.csv"),
               write_csv(f3c, settings, "study_fig3c.csv"),
               write_csv(evo, settings, "study_pruning_evolution.csv"),
+              write_csv(unit_log, settings, "study_units.csv"),
               write_json({"config": cfg, "device": settings.device, "quick": settings.quick,
-                          "unit_seconds": seconds}, settings, "study_run.json")]
+                          "unit_seconds": dict(zip(unit_log.key, unit_log.seconds))},
+                         settings, "study_run.json")]
     files += figures(settings, main, f3c, evo)
     return {"files": files, "data": main, "all_rows": df, "table": table, "paired": pairs,
-            "fig3c": f3c, "evolution": evo, "config": cfg, "seconds": seconds}
+            "fig3c": f3c, "evolution": evo, "config": cfg, "units": unit_log}
 
 
 def main(argv=None):

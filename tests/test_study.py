@@ -190,6 +190,10 @@ def test_quick_study_end_to_end_and_resume(tmp_path, numpy_codegen, monkeypatch)
                          ignore_index=True)
     pd.testing.assert_frame_equal(_no_timing(per_unit)[["method", "SOPs", "NRMSE"]],
                                   _no_timing(df)[["method", "SOPs", "NRMSE"]])
+    log = pd.read_csv(tmp_path / "study_units.csv")
+    assert sorted(log.key) == ["HRSNN_lorenz63_s01", "HRSNN_lorenz63_s02", "lnp_HRSNN_s01",
+                               "lnp_HRSNN_s02"]
+    assert (log.seconds > 0).all() and log.finished_utc.notna().all()
     for f in ("study_frontier.png", "study_fig3ab.png"):
         assert os.path.getsize(tmp_path / f) > 1000
     # a second run resumes from the stored units and gives the same table
