@@ -496,7 +496,7 @@ def _yardsticks(model, spec, data, conn, seed, enc, t_eval):
         # validation carve (its last V training steps; the last fifth for a task without a
         # carve, or a training part too short for it), the map fitted on the rest
         carve = spec.validation_carve
-        n_val = (carve.steps if carve is not None and carve.steps <= train.shape[0] - 2
+        n_val = (carve.steps if carve is not None and carve.fits(train.shape[0])
                  else train.shape[0] // 5)
         train, val = train[:-n_val], train[-n_val:]
     if val.shape[0] > 20:

@@ -330,6 +330,10 @@ class ValidationCarve:
         if self.n_fit is not None:
             check_int("n_fit", self.n_fit, 3)
 
+    def fits(self, n_train):
+        """True if a training part of ``n_train`` steps keeps >= 2 steps after the carve."""
+        return 1 <= self.steps <= n_train - 2
+
     def apply(self, dataset):
         """``dataset`` with its validation part carved from the end of its training part.
 
@@ -345,7 +349,7 @@ class ValidationCarve:
         if n_val:
             raise ValueError(f"validation_carve: {dataset.name} has its own validation part "
                              f"({n_val} steps); the carve is only for data sets without one")
-        if not 1 <= self.steps <= n_train - 2:
+        if not self.fits(n_train):
             raise ValueError(f"validation_carve: steps must lie in [1, {n_train - 2}] (the "
                              f"training part of {dataset.name} has {n_train} steps), got "
                              f"{self.steps}")
