@@ -154,6 +154,8 @@ from brian2_lnp.protocols.units import QUICK_EVAL, lnp_repeat, plastic_lnp_optio
 from brian2_lnp.tasks import get_task
 
 NAME = "Chakraborty_2024_study_lnp_vs_controls"
+#: short name for ``python3 -m brian2_lnp protocol study`` (other stems contain "study" too)
+ALIASES = ("study",)
 TASKS = ("lorenz63", "rossler", "google_stock")
 #: the paper's effects (000 Table 2, HRSNN + STDP, Lorenz-63), as ratios in the study's
 #: definitions: SOPs_M / SOPs_LNP and NRMSE_LNP / NRMSE_M
