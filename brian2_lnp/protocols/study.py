@@ -94,6 +94,20 @@ def _n_excitatory(conn):
     return int(np.count_nonzero(conn.types[conn.neuron_active] == EXCITATORY))
 
 
+def _finish_rows(rows, constants, t0, columns):
+    """A unit's rows completed: the unit's constant columns, its wall time since ``t0``,
+    every column of ``columns`` (NaN if absent) and ``failure`` "" where none."""
+    for k, v in constants.items():
+        rows[k] = v
+    seconds = time.perf_counter() - t0
+    rows["unit_seconds"] = seconds
+    for c in columns:
+        if c not in rows:
+            rows[c] = np.nan
+    rows["failure"] = rows["failure"].fillna("")
+    return rows.reset_index(drop=True), seconds
+
+
 def _failure_row(architecture, model, task, N, seed, method, reason):
     """A row with every evaluate() column (NaN metrics) and the error in ``failure``."""
     from ..tasks.evaluate import ROW_COLUMNS
@@ -212,17 +226,8 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
             if k not in rows:
                 rows[k] = np.nan if not isinstance(v, str) else ""
             rows.loc[rows.method == m, k] = v
-    for k, v in common.items():
-        rows[k] = v
-    seconds = time.perf_counter() - t0
-    rows["unit_seconds"] = seconds
-    for c in STUDY_COLUMNS:
-        if c not in rows:
-            rows[c] = np.nan
-    if "failure" in rows:
-        rows["failure"] = rows["failure"].fillna("")
-    return {"rows": rows.reset_index(drop=True), "ap_history": ap_history.reset_index(drop=True),
-            "seconds": seconds}
+    rows, seconds = _finish_rows(rows, common, t0, STUDY_COLUMNS)
+    return {"rows": rows, "ap_history": ap_history.reset_index(drop=True), "seconds": seconds}
 
 
 def score_networks(nets, spec, *, model, architecture, N, seed, device="runtime"):
@@ -349,16 +354,10 @@ def validation_unit(model, architecture, task, N, seed, variant, lnp_file=None,
     conns = {**nets, "Unpruned": original}
     rows["n_excitatory_active"] = [_n_excitatory(conns[m]) if conns.get(m) is not None
                                    else np.nan for m in rows["method"]]
-    for k, v in {"variant": variant, "model_file": model, "task_spec": repr(spec),
-                 **outcome}.items():
-        rows[k] = v
-    seconds = time.perf_counter() - t0
-    rows["unit_seconds"] = seconds
-    for c in VALIDATION_COLUMNS:
-        if c not in rows:
-            rows[c] = np.nan
-    rows["failure"] = rows["failure"].fillna("")
-    return {"rows": rows.reset_index(drop=True), "seconds": seconds}
+    rows, seconds = _finish_rows(rows, {"variant": variant, "model_file": model,
+                                        "task_spec": repr(spec), **outcome}, t0,
+                                 VALIDATION_COLUMNS)
+    return {"rows": rows, "seconds": seconds}
 
 
 def study_tables(key):
