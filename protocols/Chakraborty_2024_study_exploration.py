@@ -313,7 +313,10 @@ def run_units(settings, cfg):
             if store.finished(t):
                 records.append(store.record(t.key))
                 rows.append(store.read(t.key, "rows"))
-    cat = lambda fr: pd.concat(fr, ignore_index=True) if fr else pd.DataFrame()
+
+    def cat(frames):
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     log = pd.DataFrame([{c: r.get(c) for c in UNIT_COLUMNS} for r in records],
                        columns=list(UNIT_COLUMNS))
     return cat(rows), cat(hist), log

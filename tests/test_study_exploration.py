@@ -70,8 +70,8 @@ def test_each_variant_is_the_study_recipe_with_exactly_one_change():
                for v, o in opts.items()}
     assert changed == {"default": set(), "no-II": {"steps"}, "no-II-III": {"steps"},
                        "no-IV": {"steps"}, "coupling-weights": {"step_kwargs"},
-                       "no-averaging": {"schedule"}, "fixed-schedule": {"schedule",
-                                                                         "iterations"}}
+                       "no-averaging": {"schedule"},
+                       "fixed-schedule": {"schedule", "iterations"}}
     assert opts["no-II"]["steps"] == ("noise", "delocalize", "timescales") == ABLATIONS["E'"]
     assert opts["no-II-III"]["steps"] == ("noise", "timescales")
     assert opts["no-IV"]["steps"] == ("noise", "centrality", "delocalize")
@@ -161,8 +161,8 @@ def test_quick_exploration_end_to_end_and_resume(tmp_path, numpy_codegen, monkey
                                           for m in ("LNP", "Random-ER")])
         c = make_connectivity("hrsnn_small", seed=int(seed))
         u = g[g.method == "Unpruned"].iloc[0]
-        assert (u.n_active_neurons, u.n_effective_synapses) == (c.n_active_neurons,
-                                                               c.n_active_synapses)
+        assert u.n_active_neurons == c.n_active_neurons
+        assert u.n_effective_synapses == c.n_active_synapses
         for v in variants:
             r = g[g.variant == v].set_index("method")
             for col in ("n_active_neurons", "n_effective_synapses", "n_excitatory_active"):

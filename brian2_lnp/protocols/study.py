@@ -342,9 +342,8 @@ def validation_unit(model, architecture, task, N, seed, variant, lnp_file=None,
         if final is None:
             nets, failed = {}, f"LNP: {lnp.get('failure') or lnp.get('message')}"
         else:
-            nets = {"LNP": final, "Random-ER": er_control(original, final,
-                                                         child_seed(seed, "random_er"),
-                                                         match_types=True)}
+            er = er_control(original, final, child_seed(seed, "random_er"), match_types=True)
+            nets = {"LNP": final, "Random-ER": er}
     if nets:
         rows = score_networks(nets, spec, model=model, architecture=architecture, N=N,
                               seed=seed, device=device)
