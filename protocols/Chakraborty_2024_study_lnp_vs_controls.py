@@ -150,10 +150,13 @@ from brian2_lnp.protocols.study import (
     ap_defaults,
     study_task_unit,
 )
-from brian2_lnp.protocols.units import QUICK_EVAL, lnp_repeat, plastic_lnp_options, task_inputs
+from brian2_lnp.protocols.units import (QUICK_EVAL, lnp_repeat, plastic_lnp_options, task_field,
+                                        task_inputs)
 from brian2_lnp.tasks import get_task
 
 NAME = "Chakraborty_2024_study_lnp_vs_controls"
+#: short name for ``python3 -m brian2_lnp protocol study`` (other stems contain "study" too)
+ALIASES = ("study",)
 TASKS = ("lorenz63", "rossler", "google_stock")
 #: the paper's effects (000 Table 2, HRSNN + STDP, Lorenz-63), as ratios in the study's
 #: definitions: SOPs_M / SOPs_LNP and NRMSE_LNP / NRMSE_M
@@ -172,18 +175,6 @@ TABLE_COLUMNS = ("SOPs", "NRMSE", "VPT", "VPT_lyapunov", "n_active_neurons",
                  "NRMSE_autoregressive", "VPT_persistence")
 
 
-def _field(text):
-    key, _, value = text.partition("=")
-    if not key or not value:
-        raise ValueError(f"--fields: expected key=value, got {text!r}")
-    for conv in (int, float):
-        try:
-            return key, conv(value)
-        except ValueError:
-            pass
-    return key, value
-
-
 def build_parser():
     p = protocol_parser(NAME, __doc__)
     p.add_argument("--models", nargs="+", default=None,
@@ -196,7 +187,7 @@ def build_parser():
                    help="most LNP iterations (default: quick 4, full 100)")
     p.add_argument("--ap-iterations", type=int, default=None,
                    help="AP iteration limit (default: quick 2, full activity_prune's default)")
-    p.add_argument("--fields", nargs="*", default=None, type=_field,
+    p.add_argument("--fields", nargs="*", default=None, type=task_field,
                    help="task fields replaced, key=value (default: none at full scale; "
                         "--quick: the shortened stretches)")
     p.add_argument("--no-fig3c", action="store_true", help="do not score LNP's snapshots")

@@ -3,16 +3,21 @@
 Protocol files are scripts, not part of the installed package. They are
 looked up, in this order, in the directories of ``$BRIAN2_LNP_PROTOCOLS``
 (``os.pathsep``-separated), ``./protocols`` and the ``protocols/`` folder next
-to the package (a source checkout). A name matches a file stem exactly,
-or as a unique case-insensitive substring (``Fig10``, ``table2``).
+to the package (a source checkout). A name matches a file stem exactly, a
+short name a file declares as ``ALIASES = ("study",)`` at module level (read
+from the source, without importing it), or a unique case-insensitive
+substring of a stem (``Fig10``, ``table2``). An alias keeps a documented short
+name working when a new file's stem also contains it.
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import sys
 
-__all__ = ["protocol_dirs", "find_protocols", "load_protocol", "ProtocolNotFoundError"]
+__all__ = ["protocol_dirs", "find_protocols", "protocol_aliases", "load_protocol",
+           "ProtocolNotFoundError"]
 
 
 class ProtocolNotFoundError(LookupError):
@@ -46,8 +51,31 @@ def find_protocols():
     return found
 
 
+def protocol_aliases(path):
+    """The short names a protocol file declares (``ALIASES = (...)``, strings), lower case.
+
+    Read from the file's source without importing it; a file that does not parse
+    or declares no aliases has none.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "ALIASES"):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return ()
+            value = (value,) if isinstance(value, str) else value
+            return tuple(v.lower() for v in value if isinstance(v, str))
+    return ()
+
+
 def load_protocol(name):
-    """Import a protocol file by (partial) name and return the module.
+    """Import a protocol file by stem, alias or part of its stem and return the module.
 
     Raises
     ------
@@ -55,10 +83,14 @@ def load_protocol(name):
         Naming the available protocols when nothing or several files match.
     """
     found = find_protocols()
+    aliased = [] if name in found else [
+        s for s, p in found.items() if name.lower() in protocol_aliases(p)]
     if name in found:
         stem = name
+    elif len(aliased) == 1:
+        stem = aliased[0]
     else:
-        hits = [s for s in found if name.lower() in s.lower()]
+        hits = aliased or [s for s in found if name.lower() in s.lower()]
         if len(hits) != 1:
             avail = ", ".join(sorted(found)) or "(none found)"
             what = "no protocol" if not hits else f"{len(hits)} protocols ({', '.join(hits)})"

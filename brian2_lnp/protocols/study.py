@@ -11,6 +11,13 @@ Two kinds of units, run through :func:`~brian2_lnp.protocols.runner.run_tasks`
   :func:`~brian2_lnp.tasks.evaluate_models` call (one compiled program on
   cpp_standalone).
 
+The exploration (docs/study_exploration_preregistration.md) uses
+:func:`lnp_unit` per LNP variant and seed and :func:`validation_unit` per
+variant and seed (the variant's network and its matched Random-ER control,
+or the unpruned network), scored on the validation split only; both
+studies score through :func:`score_networks` and store through
+:class:`UnitRows`.
+
 Every unit returns small pandas tables (no networks), so its rows can be
 written to CSV and re-created exactly from the same arguments.
 """
@@ -32,10 +39,11 @@ import pandas as pd
 from ..graph import EXCITATORY
 from ..random import check_seed_stream, child_seed, seed_stream
 from .runner import jsonable, load_result
-from .units import activity_repeat, build_models, er_control, make_connectivity
+from .units import activity_repeat, build_models, er_control, lnp_repeat, make_connectivity
 
 __all__ = ["METHODS", "SNAPSHOT_ITERATIONS", "ap_defaults", "closed_loop_reason",
-           "study_task_unit", "STUDY_COLUMNS", "UnitRows"]
+           "study_task_unit", "STUDY_COLUMNS", "UnitRows", "lnp_outcome", "score_networks",
+           "lnp_unit", "validation_unit", "VALIDATION_COLUMNS", "study_tables"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +68,17 @@ def ap_defaults():
     return {k: p[k].default for k in ("fraction", "max_iterations", "tolerance")}
 
 
+def lnp_outcome(lnp):
+    """LNP's iterations, convergence, message and wall time from a
+    :func:`~brian2_lnp.protocols.units.lnp_repeat` result (the rows' ``lnp_*`` columns)."""
+    hist = lnp["history"]
+    stage = hist.get("stage", pd.Series("iteration", index=hist.index)).fillna("iteration")
+    it_rows = hist[stage == "iteration"]
+    return {"lnp_iterations": int(it_rows["iteration"].max()) if len(it_rows) else 0,
+            "lnp_converged": bool(lnp.get("converged", False)),
+            "lnp_message": lnp.get("message", ""), "lnp_seconds": lnp.get("seconds")}
+
+
 def closed_loop_reason(spec, device):
     """Why closed-loop VPT is not computed for ``spec`` on ``device`` ("" if it can be)."""
     if spec.readout.fit == "train":
@@ -73,6 +92,20 @@ def closed_loop_reason(spec, device):
 
 def _n_excitatory(conn):
     return int(np.count_nonzero(conn.types[conn.neuron_active] == EXCITATORY))
+
+
+def _finish_rows(rows, constants, t0, columns):
+    """A unit's rows completed: the unit's constant columns, its wall time since ``t0``,
+    every column of ``columns`` (NaN if absent) and ``failure`` "" where none."""
+    for k, v in constants.items():
+        rows[k] = v
+    seconds = time.perf_counter() - t0
+    rows["unit_seconds"] = seconds
+    for c in columns:
+        if c not in rows:
+            rows[c] = np.nan
+    rows["failure"] = rows["failure"].fillna("")
+    return rows.reset_index(drop=True), seconds
 
 
 def _failure_row(architecture, model, task, N, seed, method, reason):
@@ -126,7 +159,7 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
         ``fig3c``), ``ap_history`` (DataFrame), ``seconds``.
     """
     from ..pruning import random_prune
-    from ..tasks import evaluate_models, get_task
+    from ..tasks import get_task
 
     t0 = time.perf_counter()
     fields = dict(fields or {})
@@ -138,14 +171,9 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
     lnp = load_result(lnp_file)
     final = lnp["final"]
     original = make_connectivity(model, N=N, seed=seed, n_inputs=spec.n_inputs)
-    lnp_hist = lnp["history"]
-    it_rows = lnp_hist[lnp_hist.get("stage", pd.Series("iteration", index=lnp_hist.index))
-                       .fillna("iteration") == "iteration"]
-    lnp_iters = int(it_rows["iteration"].max()) if len(it_rows) else 0
-    common = {"lnp_iterations": lnp_iters, "lnp_converged": bool(lnp.get("converged", False)),
-              "lnp_message": lnp.get("message", ""), "lnp_seconds": lnp.get("seconds"),
-              "task_spec": repr(spec), "closed_loop_reason": closed_loop_reason(spec, device),
-              "model_file": model}
+    common = {**lnp_outcome(lnp), "task_spec": repr(spec),
+              "closed_loop_reason": closed_loop_reason(spec, device), "model_file": model}
+    lnp_iters = common["lnp_iterations"]
     per_method = {m: {} for m in METHODS}
     nets, failures = {"Unpruned": None, "LNP": final}, {}
     ap_history = pd.DataFrame()
@@ -183,22 +211,8 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
                                                     child_seed(seed, "random_er", k),
                                                     match_types=True)
                 snap_iter[f"LNP@{k}"] = snap_iter[f"Random-ER@{k}"] = k
-    build_dir = tempfile.mkdtemp(prefix="lnp_study_") if device != "runtime" else None
-    try:
-        models = build_models(model, N, seed, nets, spec.n_inputs, device, spec.encoding.dt,
-                              build_dir)
-        rows = evaluate_models(models, spec, seed=seed)
-    except Exception as exc:
-        logger.exception("test scoring failed for %s %s seed %s", model, task, seed)
-        reason = f"{type(exc).__name__}: {exc}"
-        rows = pd.concat([_failure_row(architecture, model, task, N, seed, m, reason)
-                          for m in nets], ignore_index=True)
-    finally:
-        if build_dir is not None:
-            shutil.rmtree(build_dir, ignore_errors=True)
-    rows = rows.copy()
-    rows["method"] = rows["pruning"].astype(str)
-    rows["architecture"] = architecture
+    rows = score_networks(nets, spec, model=model, architecture=architecture, N=N, seed=seed,
+                          device=device)
     for label, reason in failures.items():
         rows = pd.concat([rows, _failure_row(architecture, model, task, N, seed, label,
                                              reason)], ignore_index=True)
@@ -212,17 +226,143 @@ def study_task_unit(model, architecture, task, N, seed, lnp_file, device="runtim
             if k not in rows:
                 rows[k] = np.nan if not isinstance(v, str) else ""
             rows.loc[rows.method == m, k] = v
-    for k, v in common.items():
-        rows[k] = v
-    seconds = time.perf_counter() - t0
-    rows["unit_seconds"] = seconds
-    for c in STUDY_COLUMNS:
-        if c not in rows:
-            rows[c] = np.nan
-    if "failure" in rows:
-        rows["failure"] = rows["failure"].fillna("")
-    return {"rows": rows.reset_index(drop=True), "ap_history": ap_history.reset_index(drop=True),
-            "seconds": seconds}
+    rows, seconds = _finish_rows(rows, common, t0, STUDY_COLUMNS)
+    return {"rows": rows, "ap_history": ap_history.reset_index(drop=True), "seconds": seconds}
+
+
+def score_networks(nets, spec, *, model, architecture, N, seed, device="runtime"):
+    """Every network of ``nets`` trained and scored on ``spec`` in one evaluate_models call.
+
+    Parameters
+    ----------
+    nets : dict
+        Label -> Connectivity of the generated network (model, N, seed), or None
+        for the unpruned network.
+    spec : Task
+        The task as scored (its ``protocol.split`` says which split).
+    model, architecture, N, seed, device
+        As in :func:`study_task_unit`.
+
+    Returns
+    -------
+    DataFrame
+        One row per network, with ``method`` (the label) and ``architecture``;
+        if building or scoring fails, one row per network with NaN metrics and
+        the error in ``failure`` (the run goes on).
+    """
+    from ..tasks import evaluate_models
+
+    build_dir = tempfile.mkdtemp(prefix="lnp_study_") if device != "runtime" else None
+    try:
+        models = build_models(model, N, seed, nets, spec.n_inputs, device, spec.encoding.dt,
+                              build_dir)
+        rows = evaluate_models(models, spec, seed=seed)
+    except Exception as exc:
+        logger.exception("%s scoring failed for %s %s seed %s", spec.protocol.split, model,
+                         spec.name, seed)
+        reason = f"{type(exc).__name__}: {exc}"
+        rows = pd.concat([_failure_row(architecture, model, spec.name, N, seed, m, reason)
+                          for m in nets], ignore_index=True)
+    finally:
+        if build_dir is not None:
+            shutil.rmtree(build_dir, ignore_errors=True)
+    rows = rows.copy()
+    rows["method"] = rows["pruning"].astype(str)
+    rows["architecture"] = architecture
+    return rows
+
+
+def lnp_unit(model, N, seed, prune_kwargs, n_inputs=None):
+    """:func:`~brian2_lnp.protocols.units.lnp_repeat` that reports a failure instead of raising.
+
+    The exploration's LNP unit: a variant whose pruning raises gives a result
+    with ``final=None``, the error in ``message`` and ``failure``, and a
+    one-row ``history`` (stage "failed") instead of stopping the run.
+    """
+    t0 = time.perf_counter()
+    try:
+        return lnp_repeat(model, N, seed, prune_kwargs, n_inputs=n_inputs)
+    except Exception as exc:
+        logger.exception("LNP failed for %s seed %s", model, seed)
+        reason = f"{type(exc).__name__}: {exc}"
+        hist = pd.DataFrame({"iteration": [np.nan], "stage": ["failed"], "seed": [seed],
+                             "failure": [reason]})
+        return {"history": hist, "final": None, "converged": False, "message": reason,
+                "failure": reason, "seconds": time.perf_counter() - t0}
+
+
+#: columns the exploration adds to every evaluate() row
+VALIDATION_COLUMNS = ("architecture", "model_file", "variant", "method", "failure",
+                      "n_excitatory_active", "lnp_iterations", "lnp_converged", "lnp_message",
+                      "lnp_seconds", "task_spec", "unit_seconds")
+
+
+def validation_unit(model, architecture, task, N, seed, variant, lnp_file=None,
+                    device="runtime", fields=None, task_spec=None):
+    """One LNP network and its matched Random-ER control, or the unpruned network, scored
+    on the **validation** split (the exploration of docs/study_exploration_preregistration.md).
+
+    Parameters
+    ----------
+    model, architecture, task, N, seed, device, task_spec
+        As in :func:`study_task_unit`; the task is scored with ``split="validation"``.
+    variant : str
+        Label of the LNP variant (the ``variant`` column); "Unpruned" with
+        ``lnp_file=None``.
+    lnp_file : str, optional
+        The stored result of :func:`lnp_unit` for this variant and seed; None
+        scores the unpruned network alone.
+    fields : dict, optional
+        Task fields replaced; ``split`` is not allowed (the unit never scores
+        another split).
+
+    Returns
+    -------
+    dict
+        ``rows`` (DataFrame: "LNP" and "Random-ER", or "Unpruned", in ``method``),
+        ``seconds``.
+    """
+    from ..tasks import get_task
+
+    t0 = time.perf_counter()
+    fields = dict(fields or {})
+    if "split" in fields:
+        raise ValueError("fields: 'split' cannot be given; the unit scores the validation "
+                         "split only")
+    spec = get_task(task, **fields, split="validation")
+    if task_spec is not None and repr(spec) != task_spec:
+        raise ValueError(f"task_spec: the registry's task {task!r} changed since the unit was "
+                         f"planned ({task_spec} -> {spec!r})")
+    original = make_connectivity(model, N=N, seed=seed, n_inputs=spec.n_inputs)
+    nets, outcome, failed = {"Unpruned": None}, {}, ""
+    if lnp_file is not None:
+        lnp = load_result(lnp_file)
+        outcome = lnp_outcome(lnp)
+        final = lnp.get("final")
+        if final is None:
+            nets, failed = {}, f"LNP: {lnp.get('failure') or lnp.get('message')}"
+        else:
+            er = er_control(original, final, child_seed(seed, "random_er"), match_types=True)
+            nets = {"LNP": final, "Random-ER": er}
+    if nets:
+        rows = score_networks(nets, spec, model=model, architecture=architecture, N=N,
+                              seed=seed, device=device)
+    else:
+        rows = pd.concat([_failure_row(architecture, model, task, N, seed, m, failed)
+                          for m in ("LNP", "Random-ER")], ignore_index=True)
+    conns = {**nets, "Unpruned": original}
+    rows["n_excitatory_active"] = [_n_excitatory(conns[m]) if conns.get(m) is not None
+                                   else np.nan for m in rows["method"]]
+    rows, seconds = _finish_rows(rows, {"variant": variant, "model_file": model,
+                                        "task_spec": repr(spec), **outcome}, t0,
+                                 VALIDATION_COLUMNS)
+    return {"rows": rows, "seconds": seconds}
+
+
+def study_tables(key):
+    """The tables of a study unit: ``history`` for an LNP unit (key ``lnp_...``), else
+    ``rows`` and ``ap_history``."""
+    return ("history",) if key.startswith("lnp_") else ("rows", "ap_history")
 
 
 def _code_commit():
@@ -250,16 +390,21 @@ class UnitRows:
     repeat runner are only a cache. A record made with other settings or
     another seed stream is refused with a message, never mixed in.
 
-    Tables: an LNP unit ``lnp_<model>_sNN`` has ``<key>_history.csv``; a task
-    unit has ``<key>.csv`` (its rows) and ``<key>_ap_history.csv``.
+    Tables: ``tables(key)`` names a unit's tables (default :func:`study_tables`:
+    an LNP unit ``lnp_<model>_sNN`` has ``<key>_history.csv``; a task unit has
+    ``<key>.csv`` (its rows) and ``<key>_ap_history.csv``); the table "rows" is
+    ``<key>.csv``, any other ``<key>_<table>.csv``.
     """
 
-    def __init__(self, directory):
+    def __init__(self, directory, tables=study_tables):
         self.directory = os.fspath(directory)
+        if not callable(tables):
+            raise TypeError(f"tables: expected a function key -> table names, got "
+                            f"{type(tables).__name__}")
+        self._tables = tables
 
-    @staticmethod
-    def tables(key):
-        return ("history",) if key.startswith("lnp_") else ("rows", "ap_history")
+    def tables(self, key):
+        return tuple(self._tables(key))
 
     def path(self, key, table=None):
         suffix = ".json" if table is None else ".csv" if table == "rows" else f"_{table}.csv"

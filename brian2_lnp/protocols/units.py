@@ -19,7 +19,7 @@ from ..random import child_seed
 __all__ = ["make_connectivity", "lnp_options", "lnp_repeat", "rate_spectrum", "brian_rates",
            "stdp_trained_connectivity", "evaluate_row", "activity_repeat", "QUICK_LYAP",
            "task_inputs", "embed_in_model", "er_control", "QUICK_EVAL",
-           "eval_options", "fresh_runtime", "plastic_lnp_options", "build_models"]
+           "eval_options", "fresh_runtime", "plastic_lnp_options", "build_models", "task_field"]
 
 logger = logging.getLogger(__name__)
 
@@ -323,6 +323,22 @@ def build_models(model, N, seed, nets, n_inputs, device, dt, build_dir=None):
 #: stretch and prediction windows than the paper's 500-step context / 100-step forecast
 QUICK_EVAL = {"stdp_steps": 100, "n_context": 200, "n_predict": 50, "washout": 20,
               "n_fit": 300}
+
+
+def task_field(text):
+    """One ``key=value`` task field from the command line (value as int, float or str).
+
+    Used as the argparse ``type`` of the protocols' ``--fields`` option.
+    """
+    key, _, value = str(text).partition("=")
+    if not key or not value:
+        raise ValueError(f"--fields: expected key=value, got {text!r}")
+    for conv in (int, float):
+        try:
+            return key, conv(value)
+        except ValueError:
+            pass
+    return key, value
 
 
 def eval_options(quick, **extra):
