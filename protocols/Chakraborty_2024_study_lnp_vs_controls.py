@@ -268,10 +268,12 @@ def run_units(settings, cfg):
             if need_lnp and settings.extra.get("collect") and not _pickled(settings, [lnp]):
                 continue
             for batch, desc in (([lnp] if need_lnp else [], "LNP"), (todo, "tasks")):
-                if batch:
-                    res = run_tasks(batch, directory, desc=f"{desc} {model} s{seed}", **kw)
-                    for t in batch:
-                        store.store(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
+                if batch:  # each unit's files are written as soon as it finishes
+                    res = run_tasks(batch, directory, desc=f"{desc} {model} s{seed}",
+                                    on_result=store.store, **kw)
+                    for t in batch:  # units loaded from the runner's cache
+                        if not store.finished(t):
+                            store.store(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
             arch = architecture(model)
             records.append(store.record(lnp.key))
             lnp_hist.append(store.read(lnp.key, "history").assign(architecture=arch, seed=seed,

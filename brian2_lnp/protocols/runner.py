@@ -217,7 +217,7 @@ def _dask_client(scheduler):
 
 
 def run_tasks(tasks, directory=None, *, n_jobs=1, scheduler=None, resume=True, progress=True,
-              desc="repeats"):
+              desc="repeats", on_result=None):
     """Run tasks (in parallel), store each result, and resume from stored results.
 
     Parameters
@@ -239,6 +239,10 @@ def run_tasks(tasks, directory=None, *, n_jobs=1, scheduler=None, resume=True, p
         tqdm progress bar over tasks.
     desc : str
         Progress bar label.
+    on_result : callable, optional
+        ``on_result(task, result, seconds)``, called in this process as soon as
+        a computed task's result is stored (not for results loaded on resume),
+        e.g. to write its small tables before the other tasks finish.
 
     Returns
     -------
@@ -304,6 +308,8 @@ def run_tasks(tasks, directory=None, *, n_jobs=1, scheduler=None, resume=True, p
                                      "result_format": RESULT_FORMAT_VERSION}, indent=1),
                          os.path.join(directory, f"{t.key}.json"))
             _atomic_pickle(out, os.path.join(directory, f"{t.key}.pkl"))
+        if on_result is not None:
+            on_result(t, out, seconds)
 
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=not progress,
                desc=desc, unit="task")
