@@ -294,17 +294,21 @@ def run_units(settings, cfg):
     done = store.finished if settings.resume else (lambda t: False)
     collect = settings.extra.get("collect")
     rows, hist, records = [], [], []
+
+    def keep(t, out, seconds):  # a stored unit rerun for its network keeps its record
+        if not done(t):
+            store.store(t, out, seconds)
+
     for seed in cfg["seeds"]:
         lnp, val = units(settings, cfg, seed)
         todo = [] if collect else [t for t in val if not done(t)]
         pending = {t.kwargs["variant"] for t in todo}
         need = [] if collect else [t for v, t in lnp.items() if v in pending or not done(t)]
         for batch, desc in ((need, "LNP"), (todo, "validation")):
-            if batch:
-                res = run_tasks(batch, directory, desc=f"{desc} s{seed}", **kw)
-                for t in batch:  # a stored unit rerun for its network keeps its record
-                    if not done(t):
-                        store.store(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
+            if batch:  # each unit's files are written as soon as it finishes
+                res = run_tasks(batch, directory, desc=f"{desc} s{seed}", on_result=keep, **kw)
+                for t in batch:  # units loaded from the runner's cache
+                    keep(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
         for v, t in lnp.items():
             if store.finished(t):  # --collect: only the finished ones
                 records.append(store.record(t.key))

@@ -276,8 +276,8 @@ def run_units(settings, cfg):
                             store.store(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
             arch = architecture(model)
             records.append(store.record(lnp.key))
-            lnp_hist.append(store.read(lnp.key, "history").assign(architecture=arch, seed=seed,
-                                                                   method="LNP"))
+            lnp_hist.append(store.read(lnp.key, "history").assign(
+                architecture=arch, seed=seed, method="LNP"))
             for t in tasks:
                 if not store.finished(t):
                     continue  # --collect: not finished

@@ -84,7 +84,6 @@ class RateLyapunovResult(ExponentsArray):
     info: dict = field(default_factory=dict)
 
 
-
 #: transient steps of a warm-started run (default of ``warm_transient``)
 WARM_TRANSIENT = 100
 
