@@ -171,7 +171,6 @@ from brian2_lnp.metrics.stats import bootstrap_median_ci
 from brian2_lnp.protocols import (
     Task,
     protocol_parser,
-    run_tasks,
     save_figure,
     write_csv,
     write_json,
@@ -194,8 +193,6 @@ N_RESAMPLES, BOOTSTRAP_SEED = 10_000, 0
 #: the comparisons of the paired table, (a), (b), (c) of the pre-registration
 COMPARISONS = ("NRMSE - NRMSE(matched Random-ER)", "NRMSE - NRMSE(default)",
                "SOPs / SOPs(Unpruned)")
-#: the run log: one row per finished unit, from its record in rows/
-UNIT_COLUMNS = ("key", "code_commit", "finished_utc", "seconds", "load_1min", "seed_stream")
 LABEL = "exploratory, validation split"
 
 
@@ -293,37 +290,28 @@ def run_units(settings, cfg):
               progress=settings.progress)
     done = store.finished if settings.resume else (lambda t: False)
     collect = settings.extra.get("collect")
-    rows, hist, records = [], [], []
-
-    def keep(t, out, seconds):  # a stored unit rerun for its network keeps its record
-        if not done(t):
-            store.store(t, out, seconds)
-
+    rows, hist, keys = [], [], []
     for seed in cfg["seeds"]:
         lnp, val = units(settings, cfg, seed)
         todo = [] if collect else [t for t in val if not done(t)]
         pending = {t.kwargs["variant"] for t in todo}
         need = [] if collect else [t for v, t in lnp.items() if v in pending or not done(t)]
         for batch, desc in ((need, "LNP"), (todo, "validation")):
-            if batch:  # each unit's files are written as soon as it finishes
-                res = run_tasks(batch, directory, desc=f"{desc} s{seed}", on_result=keep, **kw)
-                for t in batch:  # units loaded from the runner's cache
-                    keep(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
+            if batch:
+                store.run(batch, directory, desc=f"{desc} s{seed}", **kw)
         for v, t in lnp.items():
             if store.finished(t):  # --collect: only the finished ones
-                records.append(store.record(t.key))
+                keys.append(t.key)
                 hist.append(store.read(t.key, "history").assign(variant=v))
         for t in val:
             if store.finished(t):
-                records.append(store.record(t.key))
+                keys.append(t.key)
                 rows.append(store.read(t.key, "rows"))
 
     def cat(frames):
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    log = pd.DataFrame([{c: r.get(c) for c in UNIT_COLUMNS} for r in records],
-                       columns=list(UNIT_COLUMNS))
-    return cat(rows), cat(hist), log
+    return cat(rows), cat(hist), store.log(keys)
 
 
 def _by_seed(df, variant, method, column):

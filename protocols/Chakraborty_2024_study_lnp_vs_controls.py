@@ -136,7 +136,6 @@ from brian2_lnp.metrics.stats import paired_comparisons
 from brian2_lnp.protocols import (
     Task,
     protocol_parser,
-    run_tasks,
     save_figure,
     summarize,
     write_csv,
@@ -168,8 +167,6 @@ PAPER_EFFECTS = {("HRSNN", "lorenz63", "Unpruned", "SOPs"): 710.8 / 18.2,
 DIRECTIONS = {**{(m, "SOPs"): 1 for m in METHODS},
               **{(m, "NRMSE"): -1 for m in METHODS}, ("Unpruned", "NRMSE"): 1,
               **{(m, "VPT"): 1 for m in METHODS}, ("Unpruned", "VPT"): -1}
-#: the run log: one row per finished unit, from its record in rows/
-UNIT_COLUMNS = ("key", "code_commit", "finished_utc", "seconds", "load_1min", "seed_stream")
 TABLE_COLUMNS = ("SOPs", "NRMSE", "VPT", "VPT_lyapunov", "n_active_neurons",
                  "n_effective_synapses", "NRMSE_persistence", "NRMSE_raw_input",
                  "NRMSE_autoregressive", "VPT_persistence")
@@ -254,10 +251,10 @@ def run_units(settings, cfg):
     """
     directory = settings.repeat_dir(NAME)
     store = UnitRows(os.path.join(settings.out, NAME, "rows"))
-    rows, lnp_hist, ap_hist, records = [], [], [], []
+    rows, lnp_hist, ap_hist, keys = [], [], [], []
     kw = dict(n_jobs=settings.n_jobs, scheduler=settings.scheduler, resume=settings.resume,
               progress=settings.progress)
-    done = (lambda t: store.finished(t)) if settings.resume else (lambda t: False)
+    done = store.finished if settings.resume else (lambda t: False)
     for model in cfg["models"]:
         for seed in cfg["seeds"]:
             lnp, tasks = units(settings, cfg, model, seed)
@@ -268,28 +265,22 @@ def run_units(settings, cfg):
             if need_lnp and settings.extra.get("collect") and not _pickled(settings, [lnp]):
                 continue
             for batch, desc in (([lnp] if need_lnp else [], "LNP"), (todo, "tasks")):
-                if batch:  # each unit's files are written as soon as it finishes
-                    res = run_tasks(batch, directory, desc=f"{desc} {model} s{seed}",
-                                    on_result=store.store, **kw)
-                    for t in batch:  # units loaded from the runner's cache
-                        if not store.finished(t):
-                            store.store(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
+                if batch:
+                    store.run(batch, directory, desc=f"{desc} {model} s{seed}", **kw)
             arch = architecture(model)
-            records.append(store.record(lnp.key))
+            keys.append(lnp.key)
             lnp_hist.append(store.read(lnp.key, "history").assign(
                 architecture=arch, seed=seed, method="LNP"))
             for t in tasks:
                 if not store.finished(t):
                     continue  # --collect: not finished
-                records.append(store.record(t.key))
+                keys.append(t.key)
                 rows.append(store.read(t.key, "rows"))
                 ap = store.read(t.key, "ap_history")
                 if len(ap):
                     ap_hist.append(ap.assign(seed=seed, method="AP"))
     cat = lambda fr: pd.concat(fr, ignore_index=True) if fr else pd.DataFrame()
-    units_table = pd.DataFrame([{c: r.get(c) for c in UNIT_COLUMNS} for r in records],
-                               columns=list(UNIT_COLUMNS))
-    return cat(rows), cat(lnp_hist), cat(ap_hist), units_table
+    return cat(rows), cat(lnp_hist), cat(ap_hist), store.log(keys)
 
 
 def table2(main):

@@ -211,14 +211,15 @@ def test_quick_study_end_to_end_and_resume(tmp_path, numpy_codegen, monkeypatch)
             seen.append((t.key, (rows_dir / f"{t.key}.json").exists()))
         return real_run_tasks(tasks, directory, on_result=check, **kw)
 
-    monkeypatch.setattr(mod, "run_tasks", spy)
+    from brian2_lnp.protocols import study
+    monkeypatch.setattr(study, "run_tasks", spy)
     for f in rows_dir.glob("*_s02*"):
         f.unlink()
     for f in (tmp_path / NAME / "repeats").glob("*_s02*"):
         f.unlink()
     mod.main([*TINY, "--no-fig3c", "--out", str(tmp_path)])
     assert seen == [("lnp_HRSNN_s02", True), ("HRSNN_lorenz63_s02", True)]
-    monkeypatch.setattr(mod, "run_tasks", real_run_tasks)
+    monkeypatch.setattr(study, "run_tasks", real_run_tasks)
     # the rows alone carry the run: without the pickled results nothing is recomputed
     shutil.rmtree(tmp_path / NAME / "repeats")
 

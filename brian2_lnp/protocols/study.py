@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..graph import EXCITATORY
 from ..random import check_seed_stream, child_seed, seed_stream
-from .runner import jsonable, load_result
+from .runner import jsonable, load_result, run_tasks
 from .units import activity_repeat, build_models, er_control, lnp_repeat, make_connectivity
 
 __all__ = ["METHODS", "SNAPSHOT_ITERATIONS", "ap_defaults", "closed_loop_reason",
@@ -447,6 +447,34 @@ class UnitRows:
         with open(tmp, "w") as fh:
             json.dump(record, fh, indent=1)
         os.replace(tmp, self.path(task.key))
+
+    #: columns of :meth:`log`, one row per unit, from its record
+    LOG_COLUMNS = ("key", "code_commit", "finished_utc", "seconds", "load_1min", "seed_stream")
+
+    def run(self, tasks, directory, **run_kwargs):
+        """:func:`~brian2_lnp.protocols.runner.run_tasks`, each unit's files written as
+        soon as it finishes; units loaded from the runner's cache are written after.
+
+        With ``resume`` (the default) a unit already stored keeps its files and
+        record (a unit rerun only for its network, e.g. LNP for a task still to
+        run). Returns run_tasks' results.
+        """
+        resume = run_kwargs.get("resume", True)
+
+        def keep(t, out, seconds):
+            if not (resume and self.finished(t)):
+                self.store(t, out, seconds)
+
+        res = run_tasks(tasks, directory, on_result=keep, **run_kwargs)
+        for t in tasks:  # units loaded from the runner's cache
+            if not self.finished(t):
+                self.store(t, res[t.key], run_tasks.last_info[t.key]["seconds"])
+        return res
+
+    def log(self, keys):
+        """The run log of the given units: a table of :attr:`LOG_COLUMNS` from their records."""
+        return pd.DataFrame([{c: self.record(k).get(c) for c in self.LOG_COLUMNS}
+                             for k in keys], columns=list(self.LOG_COLUMNS))
 
     def read(self, key, table):
         try:
