@@ -6,9 +6,10 @@ needs, on each existing edge, ``C_ii + C_jj - 2 s_ij C_ij`` (with
 ``s_ij = sign(L_ij)``; for s = +1 this is ``Var(x_i - x_j)``). Two routes:
 
 ``exact``
-    :func:`scipy.linalg.solve_continuous_lyapunov` on the dense A:
-    O(n^3) time, O(n^2) memory (measured here: ~2 s at n = 1000, ~27 s at
-    n = 2000, > 200 s at n = 4000).
+    Bartels-Stewart on the dense A (SciPy's Schur form, then a blocked
+    triangular solve: :mod:`brian2_lnp.dynamics.lyapunov_equation`): O(n^3)
+    time, O(n^2) memory (timed against SciPy's own solver by
+    ``benchmarks/bench_lyapunov_solve.py``).
 ``sampled`` ("noise probing")
     Drive the sparse linear network with white noise: m independent chains
     (columns of an n x m array, so each step is a sparse mat-mat product) and
@@ -75,6 +76,7 @@ import scipy.sparse.linalg as spla
 from ..random import as_generator
 from ..validation import check_choice, check_int, check_range
 from .linear import LinearNetwork, UnstableNetworkError, arpack_eigs, linearize
+from .lyapunov_equation import solve_continuous_lyapunov
 from .threads import fixed_blas_threads, parallel_map
 from .warm import WarmStart, map_rows
 
@@ -181,7 +183,7 @@ def scheme_stationary_covariance(A, sigma, h, sweeps=None, D=None):
 def _exact(lin, sigma):
     n = lin.n
     t0 = time.perf_counter()
-    C = sla.solve_continuous_lyapunov(lin.A.toarray(), -sigma ** 2 * np.eye(n))
+    C = solve_continuous_lyapunov(lin.A.toarray(), -sigma ** 2 * np.eye(n))
     C = 0.5 * (C + C.T)
     if not np.isfinite(C).all():
         raise FloatingPointError("covariance: exact Lyapunov solve returned non-finite values "

@@ -25,6 +25,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..dynamics.linear import arpack_eigs
+from ..dynamics.lyapunov_equation import solve_continuous_lyapunov
 from ..dynamics.threads import fixed_blas_threads
 from ..validation import check_choice, check_int, check_range
 from .report import SpectralErrorReport
@@ -212,14 +213,15 @@ def stationary_covariance(A, sigma=1.0):
     """C with ``A C + C A^T + sigma^2 I = 0`` (dense; A stable).
 
     For symmetric A the solution is ``-sigma^2/2 A^-1`` (A and A^-1 commute), an
-    O(n^3/3) solve; otherwise :func:`scipy.linalg.solve_continuous_lyapunov`.
+    O(n^3/3) solve; otherwise the blocked Bartels-Stewart solve of
+    :func:`brian2_lnp.dynamics.lyapunov_equation.solve_continuous_lyapunov`.
     """
     A = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
     n = A.shape[0]
     if np.array_equal(A, A.T):
         C = -0.5 * sigma ** 2 * sla.solve(A, np.eye(n), assume_a="sym")
     else:
-        C = sla.solve_continuous_lyapunov(A, -sigma ** 2 * np.eye(n))
+        C = solve_continuous_lyapunov(A, -sigma ** 2 * np.eye(n))
     return 0.5 * (C + C.T)
 
 
