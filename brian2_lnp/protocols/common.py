@@ -12,6 +12,9 @@ import argparse
 import json
 import logging
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -21,7 +24,7 @@ from ..validation import check_choice, check_int
 
 __all__ = ["Settings", "protocol_parser", "add_common_arguments", "settings_from_args",
            "write_csv", "save_figure", "summarize", "DEVICES", "DEFAULT_OUT", "write_json",
-           "pick", "run_main", "use_agg", "grouped_bars"]
+           "pick", "run_main", "use_agg", "grouped_bars", "build_directory"]
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +199,24 @@ def grouped_bars(ax, summary, task, column, methods, width=0.25):
     ax.set_xticks(np.arange(len(archs)), archs)
     ax.set_title(task)
     return ax
+
+
+@contextmanager
+def build_directory(device, prefix):
+    """A fresh temporary directory for a standalone device's project, removed afterwards.
+
+    Yields None for the runtime device. A Brian2 standalone project (generated code,
+    objects, the binary and its results) takes 0.3-2.5 GB for the networks of a
+    protocol, so it is deleted when the block ends, also on an error.
+    """
+    if device == "runtime":
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def use_agg():

@@ -55,7 +55,7 @@ import time
 import numpy as np
 
 from ..random import child_seed
-from .common import save_figure, use_agg, write_csv, write_json
+from .common import build_directory, save_figure, use_agg, write_csv, write_json
 from .units import (brian_rates, build_models, er_control, lnp_repeat, make_connectivity,
                     plastic_lnp_options, task_inputs)
 
@@ -162,7 +162,6 @@ def run_demo(out="figures", model=None, N=None, seed=None, iterations=None, devi
     echo : callable
         Where the table and messages go (the CLI passes print).
     """
-    import tempfile
 
     from ..tasks import evaluate_models
 
@@ -177,13 +176,13 @@ def run_demo(out="figures", model=None, N=None, seed=None, iterations=None, devi
     n_in = task_inputs(cfg["task"], DEMO_ENCODING["channels_per_dim"])
     nets, res = _networks(cfg, n_in, progress, echo)
     t_prune = time.perf_counter() - t_start
-    build_dir = tempfile.mkdtemp(prefix="brian2_lnp_demo_") if device != "runtime" else None
     echo(f"[3/3] STDP training + Lorenz-63 evaluation of the four networks on {device}"
-         + (" (one compiled program)" if build_dir else ""))
-    models = _models(cfg, nets, n_in, device, build_dir)
+         + (" (one compiled program)" if device != "runtime" else ""))
     ev = {k: cfg[k] for k in ("stdp_steps", "n_fit", "n_context", "n_predict", "n_windows")}
     ev.update(DEMO_READOUT, **DEMO_ENCODING)
-    table = evaluate_models(models, cfg["task"], seed=cfg["seed"], **ev)
+    with build_directory(device, "brian2_lnp_demo_") as build_dir:
+        models = _models(cfg, nets, n_in, device, build_dir)
+        table = evaluate_models(models, cfg["task"], seed=cfg["seed"], **ev)
     total = time.perf_counter() - t_start
     _report(table, cfg, echo)
     write_csv(table, out, "demo.csv")

@@ -28,9 +28,7 @@ import inspect
 import json
 import logging
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 
 import numpy as np
@@ -38,6 +36,7 @@ import pandas as pd
 
 from ..graph import EXCITATORY
 from ..random import check_seed_stream, child_seed, seed_stream
+from .common import build_directory
 from .runner import jsonable, load_result, run_tasks
 from .units import activity_repeat, build_models, er_control, lnp_repeat, make_connectivity
 
@@ -252,20 +251,17 @@ def score_networks(nets, spec, *, model, architecture, N, seed, device="runtime"
     """
     from ..tasks import evaluate_models
 
-    build_dir = tempfile.mkdtemp(prefix="lnp_study_") if device != "runtime" else None
-    try:
-        models = build_models(model, N, seed, nets, spec.n_inputs, device, spec.encoding.dt,
-                              build_dir)
-        rows = evaluate_models(models, spec, seed=seed)
-    except Exception as exc:
-        logger.exception("%s scoring failed for %s %s seed %s", spec.protocol.split, model,
-                         spec.name, seed)
-        reason = f"{type(exc).__name__}: {exc}"
-        rows = pd.concat([_failure_row(architecture, model, spec.name, N, seed, m, reason)
-                          for m in nets], ignore_index=True)
-    finally:
-        if build_dir is not None:
-            shutil.rmtree(build_dir, ignore_errors=True)
+    with build_directory(device, "lnp_study_") as build_dir:
+        try:
+            models = build_models(model, N, seed, nets, spec.n_inputs, device,
+                                  spec.encoding.dt, build_dir)
+            rows = evaluate_models(models, spec, seed=seed)
+        except Exception as exc:
+            logger.exception("%s scoring failed for %s %s seed %s", spec.protocol.split,
+                             model, spec.name, seed)
+            reason = f"{type(exc).__name__}: {exc}"
+            rows = pd.concat([_failure_row(architecture, model, spec.name, N, seed, m, reason)
+                              for m in nets], ignore_index=True)
     rows = rows.copy()
     rows["method"] = rows["pruning"].astype(str)
     rows["architecture"] = architecture

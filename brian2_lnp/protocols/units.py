@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..graph import Connectivity
 from ..random import child_seed
+from .common import build_directory
 
 __all__ = ["make_connectivity", "lnp_options", "lnp_repeat", "rate_spectrum", "brian_rates",
            "stdp_trained_connectivity", "evaluate_row", "activity_repeat", "QUICK_LYAP",
@@ -199,15 +200,21 @@ def evaluate_row(model, task, N, seed, pruning=None, label=None, device="runtime
     """One row of :func:`brian2_lnp.tasks.evaluate.evaluate`.
 
     ``pruning`` is None or a Connectivity of the same generated network
-    (same model, N and seed). ``label`` fills the ``pruning`` column.
+    (same model, N and seed). ``label`` fills the ``pruning`` column. On a
+    standalone device the project goes to a temporary directory that is removed
+    afterwards, unless ``eval_kwargs`` names a ``build_dir``.
     """
     from ..tasks.evaluate import evaluate
 
     kw = dict(eval_kwargs or {})
-    if device != "runtime":
-        import tempfile
-        kw.setdefault("build_dir", tempfile.mkdtemp(prefix="lnp_standalone_"))
-    row = evaluate(model, task=task, N=N, pruning=pruning, device=device, seed=seed, **kw)
+    if kw.get("build_dir") is not None:
+        row = evaluate(model, task=task, N=N, pruning=pruning, device=device, seed=seed, **kw)
+    else:
+        with build_directory(device, "lnp_standalone_") as build_dir:
+            if build_dir is not None:
+                kw["build_dir"] = build_dir
+            row = evaluate(model, task=task, N=N, pruning=pruning, device=device, seed=seed,
+                           **kw)
     if label is not None:
         row["pruning"] = label
     return row
