@@ -28,7 +28,10 @@ Protocol (fixed before any run of this script):
 * Full run (``--full N...``): ``prune(conn, iterations=100, seed=SEED)`` with
   every library default (Steps I-IV, convergent schedule, stop on
   convergence), wall time of the whole call, iterations run, whether it
-  converged, peak memory.
+  converged, peak memory, and a hash of the final network. With
+  ``--reference DIR`` the reference and the current code alternate
+  ``--repeats`` times per size and the ratio of their median wall times is
+  printed, with whether both ended with the same network.
 
 Every number printed comes from these child processes; the machine's load
 average is printed before and after each measurement. Paste the tables into
@@ -40,8 +43,10 @@ Examples
     python benchmarks/bench_lnp_scaling.py --reference /work/ref_a6c436f --compare 5000 --repeats 3
     python benchmarks/bench_lnp_scaling.py --scaling 1000 2000 5000 10000 20000 --iterations 3
     python benchmarks/bench_lnp_scaling.py --full 1000 5000 --seed-stream 2
+    python benchmarks/bench_lnp_scaling.py --reference REF --full 1000 --repeats 3 --seed-stream 2
 """
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -80,7 +85,11 @@ def _child(args):
     it = h[h["stage"] == "iteration"]
     per_iter = [float(np.nansum(row[tcols].to_numpy(dtype=float))) for _, row in it.iterrows()]
     last = h.iloc[-1]
-    out = dict(N=args.child, seed=args.seed, mode=args.mode, code=os.path.dirname(
+    fc = res.connectivity
+    digest = hashlib.sha1()
+    for arr in (fc.neuron_active, fc.synapse_active, fc.w, fc.tau_m):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    out = dict(final_sha1=digest.hexdigest()[:12], N=args.child, seed=args.seed, mode=args.mode, code=os.path.dirname(
         os.path.dirname(os.path.abspath(brian2_lnp.__file__))),
         checksum=checksum, build_s=t_build, wall_s=wall, per_iteration_s=per_iter,
         iterations=int(len(it)), neurons=int(last["neurons"]), synapses=int(last["synapses"]),
@@ -195,19 +204,44 @@ def scaling(args):
 
 
 def full(args):
-    print(f"\n### Full runs of the current code (library defaults, at most 100 iterations, "
-          f"seed {args.seed}, seed stream {args.seed_stream})\n")
-    print("| N | wall time | iterations (converged) | neurons | synapses | steps summed (s) "
-          "| peak memory (MB) | load |")
-    print("|---|---|---|---|---|---|---|---|")
+    """Full runs; with ``--reference``, reference and current alternate ``--repeats`` times."""
+    sides = [("cur", ROOT)] if not args.reference else [("ref", args.reference), ("cur", ROOT)]
+    repeats = args.repeats if args.reference else 1
+    print(f"\n### Full runs (each code's library defaults, at most 100 iterations, seed "
+          f"{args.seed}, seed stream {args.seed_stream}"
+          + (f"; reference {args.reference}, {repeats} alternating repeats" if args.reference
+             else "") + ")\n")
+    print("| N | code | wall time | iterations (converged) | neurons | synapses | final network "
+          "| steps summed (s) | peak memory (MB) | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    ratios = []
     for N in args.full:
-        r = measure(ROOT, N, mode="full", iterations=100, seed=args.seed,
-                    seed_stream=args.seed_stream, timeout=args.timeout)
-        sums = ", ".join(f"{k} {v:.1f}" for k, v in r["step_sums"].items())
-        print(f"| {N} | {r['wall_s']:.1f} s ({r['wall_s'] / 60:.1f} min) | {r['iterations']} "
-              f"({'yes' if r['stopped_early'] else 'no'}) | {r['neurons']} | {r['synapses']} | "
-              f"{sums} | {r['peak_rss_mb']:.0f} | {r['load1_start']:.2f} -> "
-              f"{r['load1_end']:.2f} |", flush=True)
+        runs = {side: [] for side, _ in sides}
+        for _ in range(repeats):
+            for side, root in sides:
+                r = measure(root, N, mode="full", iterations=100, seed=args.seed,
+                            seed_stream=args.seed_stream, timeout=args.timeout)
+                runs[side].append(r)
+                sums = ", ".join(f"{k} {v:.1f}" for k, v in r["step_sums"].items())
+                print(f"| {N} | {side} | {r['wall_s']:.1f} s ({r['wall_s'] / 60:.1f} min) | "
+                      f"{r['iterations']} ({'yes' if r['stopped_early'] else 'no'}) | "
+                      f"{r['neurons']} | {r['synapses']} | {r.get('final_sha1', '-')} | {sums} | "
+                      f"{r['peak_rss_mb']:.0f} | {r['load1_start']:.2f} -> "
+                      f"{r['load1_end']:.2f} |", flush=True)
+        if args.reference:
+            ref, cur = runs["ref"], runs["cur"]
+            if ref[0]["checksum"] != cur[0]["checksum"]:
+                ratios.append(f"N = {N}: the codes built different networks "
+                              f"({ref[0]['checksum']} vs {cur[0]['checksum']}); no ratio")
+                continue
+            a = float(np.median([r["wall_s"] for r in ref]))
+            b = float(np.median([r["wall_s"] for r in cur]))
+            same = ("the same final network" if ref[0].get("final_sha1") == cur[0].get(
+                "final_sha1") else "different final networks")
+            ratios.append(f"N = {N}: median wall time ref {a:.1f} s / cur {b:.1f} s = "
+                          f"{a / b:.2f}x ({same})")
+    for line in ratios:
+        print(line)
 
 
 def main(argv=None):

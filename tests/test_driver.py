@@ -574,3 +574,61 @@ def test_corrupt_checkpoint_names_the_file_and_the_way_out(tmp_path, victim, how
         _run(iterations=3, checkpoint_dir=tmp_path)
     msg = str(info.value)
     assert victim in msg and f"delete {tmp_path}" in msg
+
+
+# ------------------------------------------------------------------ lambda_max beside the next iteration
+def _default_lambda_run(**kw):
+    """The driver's own lambda_max (rate surrogate), which runs on the background thread."""
+    seen = []
+
+    def noise(conn, *, seed, density, **k):
+        seen.append(conn.copy())  # the network after the previous iteration
+        return _noise(conn, seed=seed, density=density, **k)
+    kw.setdefault("lyap_kwargs", {"n_steps": 200, "transient": 50})
+    res = _run(lyapunov=None, step_functions={**FAKE, "noise": noise}, **kw)
+    return res, seen
+
+
+def test_default_lambda_max_from_the_background_thread_is_that_of_its_row():
+    from brian2_lnp.pruning.health import DEFAULT_LAMBDA_SEEDS, lambda_max_stats
+    from brian2_lnp.random import child_seed
+    res, seen = _default_lambda_run(iterations=4)
+    h = res.history
+    lyap_seed = int(child_seed(res.base_seed, "lambda_max").integers(2**31))
+    rows = h[h.stage != "final"]
+    assert len(seen) == 4 and list(rows.iteration) == [0, 1, 2, 3, 4]
+    for k, conn in enumerate(seen):  # row k: the network Step I of iteration k + 1 received
+        mean, se = lambda_max_stats(conn, n_seeds=DEFAULT_LAMBDA_SEEDS, seed=lyap_seed,
+                                    n_steps=200, transient=50)
+        assert rows.lambda_max.iloc[k] == mean and rows.lambda_max_se.iloc[k] == se
+    assert np.isfinite(h.lambda_max).all() and (h.t_health > 0).all()
+    # the values differ from row to row, so a value put into the wrong row would fail
+    assert h.lambda_max.iloc[:5].nunique() == 5
+
+
+def test_default_lambda_max_resume_after_kill_equals_uninterrupted(tmp_path):
+    full, _ = _default_lambda_run(iterations=5)
+
+    def kill(k, conn, row):
+        if k == 2:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        _default_lambda_run(iterations=5, checkpoint_dir=tmp_path, callback=kill)
+    # the checkpoint of iteration 2 was written while its lambda_max was pending
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["completed"] == 2
+    last = state["history"][-1]["lambda_max"]
+    assert last is None or not np.isfinite(last)
+    resumed, _ = _default_lambda_run(iterations=5, checkpoint_dir=tmp_path)
+    _same(resumed, full)
+
+
+def test_default_lambda_max_error_is_raised_not_lost(monkeypatch):
+    import brian2_lnp.pruning.driver as driver
+
+    def broken(conn, **kw):
+        raise FloatingPointError("surrogate diverged")
+    monkeypatch.setattr(driver, "lambda_max_stats", broken)
+    with pytest.raises(FloatingPointError, match="surrogate diverged") as info:
+        _run(iterations=3, lyapunov=None)
+    assert info.value.partial_result.history.iteration.max() <= 1
