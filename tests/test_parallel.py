@@ -11,8 +11,7 @@ import pytest
 
 from brian2_lnp.dynamics import (RateNetwork, lyapunov_spectrum, rate_lyapunov,
                                  rate_lyapunov_warm)
-from brian2_lnp.dynamics.threads import (WORKERS_ENV, fixed_blas_threads, in_background,
-                                         parallel_map, use_workers, workers)
+from brian2_lnp.dynamics.threads import WORKERS_ENV, parallel_map, use_workers, workers
 from brian2_lnp.models.config import load_model
 from brian2_lnp.models.generate import generate_network
 
@@ -300,30 +299,3 @@ def test_parallel_map_works_in_a_forked_child():
 def _child_map():
     with use_workers(2):
         return parallel_map(lambda x: x * x, [1, 2, 3])
-
-
-def test_in_background_runs_on_another_thread_with_the_same_numbers(conn):
-    import threading
-    kw = dict(k=3, n_steps=100, transient=20, batch=2, seed=4)
-    names = []
-
-    def run():
-        names.append(threading.current_thread().name)
-        # inside, parallel_map runs serially (no second pool beside the caller's)
-        assert parallel_map(lambda x: threading.current_thread().name, [0, 1]) == [names[0]] * 2
-        return rate_lyapunov(conn, **kw)
-    with use_workers(2), fixed_blas_threads():
-        fut = in_background(run)
-        here = rate_lyapunov(conn, **kw)   # the caller goes on meanwhile
-        there = fut.result(timeout=120)
-    assert names[0] != threading.current_thread().name
-    np.testing.assert_array_equal(there.exponents, here.exponents)
-    np.testing.assert_array_equal(there.node_exponents, here.node_exponents)
-
-
-def test_in_background_raises_the_error_of_its_call():
-    def bad(x):
-        raise KeyError(x)
-    with pytest.raises(KeyError):
-        in_background(bad, 3).result(timeout=60)
-    assert in_background(divmod, 7, 2).result(timeout=60) == (3, 1)

@@ -41,7 +41,7 @@ import os
 import threading
 
 __all__ = ["fixed_blas_threads", "blas_threads", "BLAS_THREADS_ENV", "workers",
-           "use_workers", "parallel_map", "in_background", "WORKERS_ENV"]
+           "use_workers", "parallel_map", "WORKERS_ENV"]
 
 #: environment variable overriding the pinned BLAS thread count (default 1)
 BLAS_THREADS_ENV = "BRIAN2_LNP_BLAS_THREADS"
@@ -92,7 +92,6 @@ def fixed_blas_threads():
 _override = []          # stack of use_workers() values (innermost last)
 _local = threading.local()  # marks pool threads, so nested parallel_map runs serially
 _pools = {}
-_background = []  # the one background executor (see in_background)
 _pools_lock = threading.Lock()
 
 
@@ -101,7 +100,6 @@ def _forget_pools_in_child():
     # to them would wait forever, so the child starts its own pools
     global _pools_lock
     _pools.clear()
-    _background.clear()
     _pools_lock = threading.Lock()
 
 
@@ -211,27 +209,3 @@ def _per_thread_limit(fn):
         with threadpool_limits(limits=blas_threads(), user_api="blas"):
             return fn(x)
     return task
-
-
-def in_background(fn, *args):
-    """Start ``fn(*args)`` on the background thread; returns its ``concurrent.futures.Future``.
-
-    For a computation that does not depend on what the caller does next (e.g. a
-    measurement of a network the caller has finished with), so that it uses the
-    second core while the caller goes on. There is one background thread: calls
-    run one after the other, in the order given. Inside it :func:`parallel_map`
-    runs serially, and :func:`fixed_blas_threads` leaves the limit to the
-    caller, who must hold :func:`fixed_blas_threads` until the result is
-    collected (the limit is process-wide). The result is then bit-identical to
-    ``fn(*args)`` called in the caller's thread.
-    """
-    with _pools_lock:
-        if not _background:
-            _background.append(concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="brian2_lnp_background",
-                initializer=setattr, initargs=(_local, "in_pool", True)))
-        pool = _background[0]
-    if _blas_limit_is_per_thread():
-        task = _per_thread_limit(lambda a: fn(*a))
-        return pool.submit(task, args)
-    return pool.submit(fn, *args)

@@ -42,7 +42,6 @@ uninterrupted run draws.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import logging
@@ -53,7 +52,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from ..dynamics.threads import fixed_blas_threads, in_background
+from ..dynamics.threads import fixed_blas_threads
 from ..graph import Connectivity
 from ..random import as_generator, child_seed, seed_stream
 from ..validation import check_array, check_int
@@ -209,17 +208,14 @@ class PruneOptions:
 SCHEDULE_SHORTCUTS = ("density", "q", "delocalize_fraction")
 
 
-def _number(v):
-    """float(v), NaN for None (a NaN read back from a checkpoint) or a non-number."""
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
 def _stability_note(rows):
     """A sentence on the iterations whose linearised system is unstable in model units."""
-    num = _number
+    def num(v):
+        try:
+            return float(v)
+        except (TypeError, ValueError):  # None in a row read back from a checkpoint
+            return float("nan")
+
     its = [(int(r["iteration"]), num(r.get("abscissa_model")), num(r.get("lin_scale")))
            for r in rows]
     its = [t for t in its if np.isfinite(t[1])]
@@ -432,31 +428,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
     else:
         raise TypeError("lyapunov: expected None, False or a callable f(conn) -> float")
 
-    def timed_measure(c):
-        t0 = time.perf_counter()
-        value = measure(c)
-        return value, time.perf_counter() - t0
-
-    # The built-in lambda_max estimate is a pure function of the network it is given,
-    # so the row of iteration k gets it from the background thread while iteration
-    # k + 1 runs (the second core; same numbers as in place). A user's callable (which
-    # may run Brian2) runs in place. While one is pending, this thread holds the BLAS
-    # limit (process-wide) for it.
-    overlap = lyapunov is None
-    pending = []  # at most one (row, future)
-    blas_hold = contextlib.ExitStack()
-
-    def finish():
-        """Put the pending lambda_max into its row."""
-        try:
-            while pending:
-                row, fut = pending.pop(0)
-                (row["lambda_max"], row["lambda_max_se"]), seconds = fut.result()
-                row["t_health"] += seconds
-        finally:
-            blas_hold.close()
-
-    def make_row(k, stage, c, info, later=False):
+    def make_row(k, stage, c, info):
         t0 = time.perf_counter()
         row = {col: float("nan") for col in HISTORY_COLUMNS}
         row.update(iteration=int(k), stage=stage, neurons=c.n_active_neurons,
@@ -466,14 +438,10 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         row.update(graph_health(c, carry.added_touches))
         for key in ("abscissa", "abscissa_model", "lin_scale"):
             row[key] = info.get(key, float("nan"))
-        row.update(info.get("times", {}))
-        if not is_empty(c) and later and overlap:
-            finish()
-            blas_hold.enter_context(fixed_blas_threads())
-            pending.append((row, in_background(timed_measure, c)))
-        elif not is_empty(c):
+        if not is_empty(c):
             with fixed_blas_threads():
                 row["lambda_max"], row["lambda_max_se"] = measure(c)
+        row.update(info.get("times", {}))
         row["t_health"] = time.perf_counter() - t0
         return row
 
@@ -483,16 +451,8 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
                            message=message, base_seed=base_seed, checkpoint_dir=checkpoint_dir,
                            converged=converged, carry=carry)
 
-    last = rows[-1] if rows else None
-    if (overlap and last is not None and not is_empty(conn)
-            and not np.isfinite(_number(last.get("lambda_max")))):
-        # a checkpoint written while its last lambda_max was still being computed
-        # beside the next iteration: compute it now (the same numbers)
-        with fixed_blas_threads():
-            (last["lambda_max"], last["lambda_max_se"]), seconds = timed_measure(conn)
-        last["t_health"] = float(last.get("t_health") or 0.0) + seconds
     if not rows:
-        rows.append(make_row(0, "initial", conn, {}, later=True))
+        rows.append(make_row(0, "initial", conn, {}))
         rows[-1]["unchanged"] = 0
         if ckpt is not None:
             ckpt.write(0, conn, carry, config, base_seed, rows, reports)
@@ -518,9 +478,8 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
                 break
             k += 1
             conn, carry, info = run_iteration(ctx, conn, carry, k)
-            finish()  # the previous row's lambda_max, computed beside this iteration
             reports.extend(info["reports"])
-            row = make_row(k, "iteration", conn, info, later=True)
+            row = make_row(k, "iteration", conn, info)
             rows.append(row)
             row["unchanged"] = _unchanged(rows, tol)
             if ckpt is not None:
@@ -528,8 +487,6 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
             last_done = conn
             bar.update(1)
             bar.set_postfix(neurons=row["neurons"], synapses=row["synapses"])
-            if callback is not None:
-                finish()  # the callback sees a complete row
             if callback is not None and callback(k, conn, row) is False:
                 stopped, message = True, f"stopped by callback after iteration {k}"
                 break
@@ -537,10 +494,6 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
             if patience is not None and _unchanged(rows, tol) >= patience:
                 converged = True
     except BaseException as exc:  # noqa: B902 -- re-raised; attach what was computed
-        try:
-            finish()
-        except Exception:  # noqa: BLE001 -- the original error is the one to raise
-            pass
         exc.partial_result = result(last_done, True, f"interrupted: {exc!r}")
         raise
     finally:
@@ -556,19 +509,16 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         message = f"{message}; {stability}" if message else stability
     if stopped:
         logger.warning("prune: %s", message)
-        finish()
         res = result(conn, True, message)
     elif "timescales" in steps and timescales_every is None:
         # end-of-run Step IV; the checkpoint keeps the pre-IV chain so that a
         # later call with more iterations continues from it
         final = ckpt.read_final(completed) if ckpt is not None else None
         if final is not None:
-            finish()
             conn_f, row_f, rep_f = final
         else:
             conn_f, rep, t = run_step(ctx, "timescales", conn, dict(lyap_kwargs), "final",
                                        completed)
-            finish()  # the last iteration's lambda_max, computed beside Step IV
             rep_f = [{**rep, "iteration": completed, "step": "timescales"}]
             row_f = make_row(completed, "final", conn_f, {"times": {"t_timescales": t}})
             if ckpt is not None:
@@ -576,7 +526,6 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         reports.extend(rep_f)
         res = result(conn_f, converged, message, [row_f], converged)
     else:
-        finish()
         res = result(conn, converged, message, (), converged)
     if model is not None:
         model.apply(res.connectivity)
