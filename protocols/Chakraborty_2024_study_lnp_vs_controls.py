@@ -218,7 +218,9 @@ def units(settings, cfg, model, seed):
     """(LNP task, [task-unit tasks]) of one model and seed."""
     arch, directory = architecture(model), settings.repeat_dir(NAME)
     iters = cfg["lnp_iterations"]
-    fig3c = cfg["fig3c"] and "lorenz63" in cfg["tasks"]
+    # The LNP unit is shared by every task of its model and seed, so what it keeps must
+    # not depend on which tasks this process was asked for.
+    fig3c = cfg["fig3c"]
     snaps = [k for k in SNAPSHOT_ITERATIONS if k <= iters] if fig3c else []
     lnp_key = f"lnp_{arch}_s{seed:02d}"
     lnp = Task(lnp_key, lnp_repeat,
