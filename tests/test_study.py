@@ -300,3 +300,21 @@ def test_quick_study_on_a_task_without_validation_part_runs_ap_on_its_carve(tmp_
     assert ap["ap_validation_nrmse_unpruned"] == want["NRMSE"].iloc[0]
     # the test rows train on the whole training part (no carve) and name no carve
     assert not df.protocol.str.contains("carve|last 300").any()
+
+
+def test_the_shared_lnp_unit_does_not_depend_on_the_tasks_asked_for(tmp_path):
+    """Two processes given different tasks must ask for the same LNP unit (one is stored)."""
+    from brian2_lnp.protocols.common import settings_from_args
+    mod = load_protocol("study")
+
+    def lnp_task(*tasks):
+        args = mod.build_parser().parse_args([*TINY, "--out", str(tmp_path), "--tasks", *tasks])
+        settings = settings_from_args(args)
+        return mod.units(settings, mod.plan(settings), "hrsnn_small", 1)
+    lnp_all, units_all = lnp_task("lorenz63", "rossler")
+    lnp_one, units_one = lnp_task("rossler")
+    assert lnp_all.key == lnp_one.key and lnp_all.kwargs == lnp_one.kwargs
+    assert lnp_all.kwargs["snapshots"]  # Fig. 3(c) needs them
+    assert [t.key for t in units_one] == ["HRSNN_rossler_s01"]
+    assert units_one[0].kwargs == units_all[1].kwargs
+    assert lnp_task("lorenz63")[1][0].kwargs["fig3c"]
