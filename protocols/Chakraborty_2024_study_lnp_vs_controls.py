@@ -112,7 +112,8 @@ method x seed), ``study_table2.csv`` (mean +- std over seeds),
 ``study_paired.csv`` (paired comparisons, bootstrap intervals, Wilcoxon, Holm,
 verdicts, next to the paper's effects), ``study_fig3c.csv``,
 ``study_pruning_evolution.csv``, ``study_units.csv`` (the run log: each unit's
-code commit, finish time, wall time and load) and the figures ``study_frontier.png``,
+code commit, finish time, wall time and load), ``study_claims.md`` (the paired
+comparisons as claim-by-claim tables next to the paper's ratios) and the figures ``study_frontier.png``,
 ``study_fig3c.png``, ``study_fig3ab.png``.
 
 Differences from the paper's setup:
@@ -140,6 +141,7 @@ from brian2_lnp.protocols import (
     summarize,
     write_csv,
     write_json,
+    write_text,
 )
 from brian2_lnp.protocols.common import pick, run_main
 from brian2_lnp.protocols.study import (
@@ -304,6 +306,66 @@ def paired(main):
     return out
 
 
+#: each comparison as a sentence: what the paired effect says when it reproduces
+CLAIMS = {("Unpruned", "SOPs"): "LNP uses fewer SOPs than the unpruned network",
+          ("Unpruned", "NRMSE"): "LNP's error is higher than the unpruned network's",
+          ("Unpruned", "VPT"): "LNP's VPT is shorter than the unpruned network's",
+          ("AP", "SOPs"): "LNP uses fewer SOPs than AP",
+          ("AP", "NRMSE"): "LNP's error is lower than AP's",
+          ("AP", "VPT"): "LNP's VPT is longer than AP's",
+          ("Random-ER", "SOPs"): "LNP uses fewer SOPs than Random-ER (same counts)",
+          ("Random-ER", "NRMSE"): "LNP's error is lower than Random-ER's (same counts)",
+          ("Random-ER", "VPT"): "LNP's VPT is longer than Random-ER's (same counts)",
+          ("Random-prune", "SOPs"): "LNP uses fewer SOPs than Random-prune (same counts)",
+          ("Random-prune", "NRMSE"): "LNP's error is lower than Random-prune's (same counts)",
+          ("Random-prune", "VPT"): "LNP's VPT is longer than Random-prune's (same counts)"}
+
+
+def _g(x, digits=3):
+    return "n/a" if not np.isfinite(x) else f"{x:.{digits}g}"
+
+
+def claims_markdown(pairs):
+    """The paired comparisons as claim-by-claim tables (Markdown), next to the paper's ratios.
+
+    Formats ``study_paired.csv`` only (no new statistics): per comparison the claim,
+    the ratio's median over seeds with its 95 % bootstrap interval (the ratio the
+    verdict's interval is about: SOPs_M / SOPs_LNP for SOPs, LNP / M for NRMSE and
+    VPT), the Wilcoxon p-value with Holm's adjustment, the number of seeds, the
+    pre-registered verdict and the paper's ratio where Table 2 gives one.
+    """
+    head = ("| claim | ratio | median [95 % CI] | Wilcoxon p (Holm) | seeds | verdict | paper |\n"
+            "|---|---|---|---|---|---|---|\n")
+
+    def line(r):
+        paper = "" if not np.isfinite(r.paper_ratio) else _g(r.paper_ratio)
+        return (f"| {CLAIMS.get((r.method, r.metric), f'LNP vs {r.method}, {r.metric}')} | "
+                f"{r.ratio_definition} | {_g(r.ratio_median)} [{_g(r.ratio_ci_low)}, "
+                f"{_g(r.ratio_ci_high)}] | {_g(r.p_wilcoxon, 2)} ({_g(r.p_holm, 2)}) | "
+                f"{int(r.n)} | {r.verdict} | {paper} |\n")
+    if not len(pairs):
+        return "# Study: claim by claim\n\nNo finished units.\n"
+    out = ["# Study: claim by claim\n\n"
+           "Generated from study_paired.csv (paired over seeds; ratio medians with 95 % "
+           "percentile-bootstrap intervals, 10 000 resamples; verdicts by the "
+           "pre-registered rule).\n\n"]
+    paper = pairs[[(a, t, m, k) in PAPER_EFFECTS for a, t, m, k in
+                   zip(pairs.architecture, pairs.task, pairs.method, pairs.metric)]]
+    if len(paper):
+        out.append("## The paper's claims (HRSNN, Lorenz-63, Table 2)\n\n" + head)
+        out += [line(r) for r in paper.itertuples()]
+        out.append("\n")
+    for (arch, task), g in pairs.groupby(["architecture", "task"], sort=True):
+        out.append(f"## {arch}, {task}\n\n" + head)
+        order = {m: i for i, m in enumerate(METHODS)}
+        metric_order = {"SOPs": 0, "NRMSE": 1, "VPT": 2}
+        g = g.sort_values(by=["method", "metric"], key=lambda col: col.map(
+            order if col.name == "method" else metric_order))
+        out += [line(r) for r in g.itertuples()]
+        out.append("\n")
+    return "".join(out)
+
+
 def fig3c_table(df):
     """Test NRMSE of LNP and matched Random-ER networks over LNP iterations (Lorenz-63)."""
     d = df[(df.task == "lorenz63") & df.iteration.notna()].copy()
@@ -411,6 +473,7 @@ def run(settings):
               write_csv(f3c, settings, "study_fig3c.csv"),
               write_csv(evo, settings, "study_pruning_evolution.csv"),
               write_csv(unit_log, settings, "study_units.csv"),
+              write_text(claims_markdown(pairs), settings, "study_claims.md"),
               write_json({"config": cfg, "device": settings.device, "quick": settings.quick,
                           "unit_seconds": dict(zip(unit_log.key, unit_log.seconds))},
                          settings, "study_run.json")]

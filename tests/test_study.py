@@ -181,6 +181,10 @@ def test_quick_study_end_to_end_and_resume(tmp_path, numpy_codegen, monkeypatch)
     pairs = pd.read_csv(tmp_path / "study_paired.csv")
     assert len(pairs) == 4 * 3 and (pairs.n == 2).all()
     assert set(pairs.verdict) <= {"reproduces", "contradicted", "not resolved at n = 2"}
+    claims = (tmp_path / "study_claims.md").read_text()
+    # the paper section and the one model x task section
+    assert claims.count("| LNP uses fewer SOPs than AP |") == 2
+    assert "## The paper's claims" in claims and "| 39.1 |" in claims
     table = pd.read_csv(tmp_path / "study_table2.csv")
     assert len(table) == 5 and (table.NRMSE_n == 2).all()
     np.testing.assert_allclose(
@@ -318,3 +322,33 @@ def test_the_shared_lnp_unit_does_not_depend_on_the_tasks_asked_for(tmp_path):
     assert [t.key for t in units_one] == ["HRSNN_rossler_s01"]
     assert units_one[0].kwargs == units_all[1].kwargs
     assert lnp_task("lorenz63")[1][0].kwargs["fig3c"]
+
+
+def test_claims_markdown_formats_the_paired_rows():
+    mod = load_protocol("study")
+    base = dict(architecture="HRSNN", task="lorenz63", reference="LNP", n=10, p_holm=0.02)
+    pairs = pd.DataFrame([
+        dict(base, method="AP", metric="NRMSE", ratio_definition="NRMSE_LNP / NRMSE_AP",
+             ratio_median=0.5, ratio_ci_low=0.41, ratio_ci_high=0.62, p_wilcoxon=0.002,
+             verdict="reproduces", paper_ratio=0.705 / 1.718),
+        dict(base, method="Unpruned", metric="SOPs",
+             ratio_definition="SOPs_Unpruned / SOPs_LNP", ratio_median=1.25,
+             ratio_ci_low=1.1, ratio_ci_high=1.4, p_wilcoxon=0.004, verdict="reproduces",
+             paper_ratio=710.8 / 18.2),
+        dict(base, task="rossler", method="Random-ER", metric="NRMSE",
+             ratio_definition="NRMSE_LNP / NRMSE_Random-ER", ratio_median=1.1,
+             ratio_ci_low=0.9, ratio_ci_high=1.3, p_wilcoxon=0.5,
+             verdict="not resolved at n = 10", paper_ratio=np.nan)])
+    md = mod.claims_markdown(pairs)
+    paper = md.split("## The paper's claims")[1].split("## HRSNN, lorenz63")[0]
+    assert ("| LNP's error is lower than AP's | NRMSE_LNP / NRMSE_AP | 0.5 [0.41, 0.62] | "
+            "0.002 (0.02) | 10 | reproduces | 0.41 |") in paper
+    assert "| 1.25 [1.1, 1.4] |" in paper and "| 39.1 |" in paper
+    assert "Random-ER" not in paper  # not a claim of the paper
+    rossler = md.split("## HRSNN, rossler")[1]
+    assert ("| LNP's error is lower than Random-ER's (same counts) | NRMSE_LNP / NRMSE_Random-ER"
+            " | 1.1 [0.9, 1.3] | 0.5 (0.02) | 10 | not resolved at n = 10 |  |") in rossler
+    # within a model x task: the pre-registered method order, then SOPs, NRMSE, VPT
+    lorenz = md.split("## HRSNN, lorenz63")[1].split("## HRSNN, rossler")[0]
+    assert lorenz.index("unpruned network") < lorenz.index("AP's")
+    assert "No finished units" in mod.claims_markdown(pairs.iloc[:0])

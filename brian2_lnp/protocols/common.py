@@ -145,6 +145,19 @@ def write_csv(df, settings_or_out, filename):
     return path
 
 
+def write_text(text, settings_or_out, filename):
+    """Write a text file (e.g. a Markdown report) into the output directory; returns the path."""
+    out = getattr(settings_or_out, "out", settings_or_out)
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, filename)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+    logger.info("wrote %s", path)
+    return path
+
+
 def write_json(obj, settings_or_out, filename):
     """Write a JSON record (settings, timings) next to the figures; returns the path."""
     from .runner import jsonable
