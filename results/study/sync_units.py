@@ -1,0 +1,75 @@
+"""Copy finished study units from a run's rows directory into the committed one.
+
+    python results/study/sync_units.py OUT_ROWS [--dry-run]
+
+A unit is copied (its ``KEY.json`` record and every ``KEY*.csv`` table) only when it is
+not yet committed, its record is complete, and every row of its table is scored: the
+``failure`` column empty and NRMSE finite (LNP units have no task rows; their history
+must be non-empty). Each copied unit gets one line in RUNS.md's last table (unit, code
+commit, finish time, wall time, machine load, all from its record). Units that fail the
+checks are listed and left out, never copied.
+"""
+import glob
+import json
+import math
+import os
+import shutil
+import sys
+
+import pandas as pd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROWS = os.path.join(HERE, "Chakraborty_2024_study_lnp_vs_controls", "rows")
+RUNS = os.path.join(HERE, "RUNS.md")
+
+
+def problems(src, key):
+    """Why the unit ``key`` in ``src`` must not be committed (empty list: it may)."""
+    if key.startswith("lnp_"):
+        path = os.path.join(src, f"{key}_history.csv")
+        if not os.path.exists(path) or len(pd.read_csv(path)) == 0:
+            return ["LNP history missing or empty"]
+        return []
+    path = os.path.join(src, f"{key}.csv")
+    if not os.path.exists(path):
+        return ["rows table missing"]
+    df = pd.read_csv(path)
+    out = []
+    if "failure" in df and df["failure"].notna().any():
+        out.append(f"failure: {df['failure'].dropna().iloc[0]!r}")
+    bad = [m for m, v in zip(df["method"], df["NRMSE"]) if not math.isfinite(float(v))]
+    if bad:
+        out.append(f"non-finite NRMSE for {bad}")
+    return out
+
+
+def main(argv):
+    if not argv or argv[0].startswith("-"):
+        sys.exit(__doc__)
+    src, dry = argv[0], "--dry-run" in argv
+    lines = []
+    for rec_path in sorted(glob.glob(os.path.join(src, "*.json")),
+                           key=lambda p: json.load(open(p))["finished_utc"]):
+        key = os.path.basename(rec_path)[:-5]
+        if os.path.exists(os.path.join(ROWS, f"{key}.json")):
+            continue
+        why = problems(src, key)
+        if why:
+            print(f"skip {key}: {'; '.join(why)}")
+            continue
+        rec = json.load(open(rec_path))
+        print(f"copy {key} ({rec['code_commit']}, {rec['finished_utc']})")
+        if dry:
+            continue
+        for f in [rec_path] + glob.glob(os.path.join(src, f"{key}_*history.csv")) + \
+                glob.glob(os.path.join(src, f"{key}.csv")):
+            shutil.copy2(f, ROWS)
+        lines.append(f"| {key} | {rec['code_commit']} | {rec['finished_utc']} | "
+                     f"{rec['seconds']:.0f} s | {rec['load_1min']} |\n")
+    if lines:
+        with open(RUNS, "a") as fh:
+            fh.writelines(lines)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
