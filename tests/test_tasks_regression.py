@@ -56,6 +56,15 @@ CASES = {
 }
 
 
+#: The raw-input baseline of "window_none_2win" fits a ridge on three lags of a smooth
+#: series with alphas down to 1e-6: an ill-conditioned solve whose result depends on
+#: which OpenBLAS kernel runs it. With OPENBLAS_CORETYPE = SkylakeX (the pinning machine)
+#: it gives the pinned value exactly; Haswell and Zen give 0.0134493768, Sandybridge
+#: 0.0134493784, Prescott 0.0134493745 (at most 1.5e-7 relative). That column is compared
+#: to 1e-6 relative; everything else to 1e-9.
+REL_TOL = {"NRMSE_raw_input": 1e-6}
+
+
 def _check(row, expected):
     r = row.iloc[0]
     for col, want in expected.items():
@@ -63,7 +72,8 @@ def _check(row, expected):
         if isinstance(want, int):
             assert int(got) == want, col
         else:
-            assert math.isclose(float(got), want, rel_tol=1e-9, abs_tol=1e-12), (col, got, want)
+            assert math.isclose(float(got), want, rel_tol=REL_TOL.get(col, 1e-9),
+                                abs_tol=1e-12), (col, got, want)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
