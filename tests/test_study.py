@@ -352,3 +352,40 @@ def test_claims_markdown_formats_the_paired_rows():
     lorenz = md.split("## HRSNN, lorenz63")[1].split("## HRSNN, rossler")[0]
     assert lorenz.index("unpruned network") < lorenz.index("AP's")
     assert "No finished units" in mod.claims_markdown(pairs.iloc[:0])
+
+
+# ---------------------------------------------------------------------- rerun of a stored unit
+
+#: what the stand-in LNP unit below computes (a test changes it to mimic other bits)
+_UNIT_VALUE = {"x": 0.1}
+
+
+def _stand_in_lnp_unit():
+    import time
+    return {"history": pd.DataFrame({"neurons": [10, 9], "abscissa": [-0.5, _UNIT_VALUE["x"]],
+                                     "t_noise": [time.perf_counter(), 0.0]})}
+
+
+def test_a_stored_unit_rerun_for_its_result_must_reproduce_its_tables(tmp_path, monkeypatch):
+    from brian2_lnp.protocols import Task
+    from brian2_lnp.protocols.study import UnitMismatch, UnitRows, table_difference
+
+    store, cache = UnitRows(tmp_path / "rows"), tmp_path / "repeats"
+    task = Task("lnp_STANDIN_s01", _stand_in_lnp_unit, {})
+    run = dict(n_jobs=1, resume=True, progress=False)
+    store.run([task], cache, **run)
+    stored = store.read(task.key, "history")
+    # rerun (no cached result) with the same values: accepted, the stored files kept
+    (cache / f"{task.key}.pkl").unlink()
+    store.run([task], cache, **run)
+    pd.testing.assert_frame_equal(store.read(task.key, "history"), stored)
+    # the same unit giving other bits (as another BLAS kernel can) stops the run
+    (cache / f"{task.key}.pkl").unlink()
+    monkeypatch.setitem(_UNIT_VALUE, "x", 0.1 + 1e-15)
+    with pytest.raises(UnitMismatch, match=r"'abscissa' from row 1.*OPENBLAS_CORETYPE"):
+        store.run([task], cache, **run)
+    pd.testing.assert_frame_equal(store.read(task.key, "history"), stored)
+    # the comparison itself: timing columns ignored, shapes and columns reported
+    assert table_difference(stored, stored.assign(t_noise=5.0)) is None
+    assert "stored rows" in table_difference(stored, stored.iloc[:1])
+    assert "only one" in table_difference(stored, stored.assign(extra=1))

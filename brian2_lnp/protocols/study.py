@@ -27,6 +27,7 @@ import datetime
 import inspect
 import json
 import logging
+import io
 import os
 import subprocess
 import time
@@ -41,7 +42,8 @@ from .runner import jsonable, load_result, run_tasks
 from .units import activity_repeat, build_models, er_control, lnp_repeat, make_connectivity
 
 __all__ = ["METHODS", "SNAPSHOT_ITERATIONS", "ap_defaults", "closed_loop_reason",
-           "study_task_unit", "STUDY_COLUMNS", "UnitRows", "lnp_outcome", "score_networks",
+           "study_task_unit", "STUDY_COLUMNS", "UnitRows", "UnitMismatch", "table_difference",
+           "TIMING_COLUMNS", "lnp_outcome", "score_networks",
            "lnp_unit", "validation_unit", "VALIDATION_COLUMNS", "study_tables"]
 
 logger = logging.getLogger(__name__)
@@ -361,6 +363,39 @@ def study_tables(key):
     return ("history",) if key.startswith("lnp_") else ("rows", "ap_history")
 
 
+#: wall-clock columns of a unit's tables: they differ between two runs of the same unit
+TIMING_COLUMNS = ("wall_s", "unit_seconds", "lnp_seconds", "eval_time_s")
+
+
+def table_difference(stored, new):
+    """How two versions of a unit's table differ, or None when they hold the same values.
+
+    Wall-clock columns (:data:`TIMING_COLUMNS` and the driver's ``t_*`` step times)
+    are ignored; ``new`` goes through a CSV round trip first, so a freshly computed
+    table compares as it would be stored. Returns a short description of the first
+    difference (shape, columns, or column and row).
+    """
+    new = pd.read_csv(io.StringIO(pd.DataFrame(new).to_csv(index=False))) if len(new) else \
+        pd.DataFrame(new)
+
+    def strip(df):
+        return df.drop(columns=[c for c in df.columns
+                                if c in TIMING_COLUMNS or str(c).startswith("t_")])
+    a, b = strip(pd.DataFrame(stored)), strip(new)
+    if list(a.columns) != list(b.columns):
+        return f"columns {sorted(set(a.columns) ^ set(b.columns))} in only one of them"
+    if a.shape != b.shape:
+        return f"{a.shape[0]} stored rows, {b.shape[0]} new rows"
+    for c in a.columns:
+        x, y = a[c].to_numpy(), b[c].to_numpy()
+        same = (x == y) | (pd.isna(x) & pd.isna(y))
+        if not same.all():
+            i = int(np.flatnonzero(~same)[0])
+            u, v = (getattr(z, "item", lambda z=z: z)() for z in (x[i], y[i]))
+            return f"column {c!r} from row {i}: stored {u!r}, new {v!r}"
+    return None
+
+
 def _code_commit():
     """The git commit of the package's source tree, or None outside a git checkout."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -374,6 +409,10 @@ def _code_commit():
     return out.stdout.strip() or None
 
 
+class UnitMismatch(ValueError):
+    """A stored study unit, rerun, did not reproduce its stored tables."""
+
+
 class UnitRows:
     """The study's durable store: every finished unit as small CSV and JSON files.
 
@@ -384,7 +423,10 @@ class UnitRows:
     study resumes from these files alone, so committed rows are enough to carry
     a run from one machine or session to the next; the pickled results of the
     repeat runner are only a cache. A record made with other settings or
-    another seed stream is refused with a message, never mixed in.
+    another seed stream is refused with a message, never mixed in; a stored unit
+    rerun for its result (LNP, whose network a task unit still needs) must give
+    its stored tables again, or :class:`UnitMismatch` stops the run
+    (:func:`table_difference`).
 
     Tables: ``tables(key)`` names a unit's tables (default :func:`study_tables`:
     an LNP unit ``lnp_<model>_sNN`` has ``<key>_history.csv``; a task unit has
@@ -460,6 +502,20 @@ class UnitRows:
         def keep(t, out, seconds):
             if not (resume and self.finished(t)):
                 self.store(t, out, seconds)
+                return
+            # a stored unit rerun for its result (e.g. LNP's network for a task unit
+            # still to run) must reproduce its stored tables, or the units that use
+            # the result would not match the stored record
+            for table in self.tables(t.key):
+                why = table_difference(self.read(t.key, table), out[table])
+                if why is not None:
+                    raise UnitMismatch(
+                        f"directory: unit {t.key} was rerun for its result and its table "
+                        f"{table!r} differs from the stored one ({why}); the units that use "
+                        "it would be scored on another result than the stored one. The same "
+                        "code, settings and seed give the same bits only with the same BLAS "
+                        "kernel (docs/performance.md, section 3: OPENBLAS_CORETYPE); run "
+                        "with the kernel that made the stored unit, or in another directory")
 
         res = run_tasks(tasks, directory, on_result=keep, **run_kwargs)
         for t in tasks:  # units loaded from the runner's cache

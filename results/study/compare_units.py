@@ -13,7 +13,7 @@ import sys
 
 import pandas as pd
 
-TIMING = {"wall_s", "unit_seconds", "lnp_seconds", "eval_time_s"}
+from brian2_lnp.protocols.study import table_difference
 
 
 def compare(a, b, key):
@@ -23,15 +23,11 @@ def compare(a, b, key):
         if not os.path.exists(os.path.join(a, name)):
             continue
         x, y = (pd.read_csv(os.path.join(d, name)) for d in (a, b))
-        drop = [c for c in x.columns if c in TIMING or c.startswith("t_")]
-        try:
-            pd.testing.assert_frame_equal(x.drop(columns=drop),
-                                          y.drop(columns=[c for c in drop if c in y]),
-                                          check_exact=True)
-            print(f"{name}: identical ({x.shape[0]} rows x {x.shape[1] - len(drop)} columns)")
-        except AssertionError as exc:
-            ok = False
-            print(f"{name}: DIFFERENT: {str(exc)[:300]}")
+        why = table_difference(x, y)
+        ok &= why is None
+        print(f"{name}: " + (f"identical ({x.shape[0]} rows x {x.shape[1]} columns, "
+                             "wall-clock columns ignored)" if why is None
+                             else f"DIFFERENT: {why}"))
     ra, rb = (json.load(open(os.path.join(d, f"{key}.json"))) for d in (a, b))
     same = ra["kwargs"] == rb["kwargs"]
     ok &= same
