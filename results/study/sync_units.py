@@ -8,6 +8,12 @@ not yet committed, its record is complete, and every row of its table is scored:
 must be non-empty). Each copied unit gets one line in RUNS.md's last table (unit, code
 commit, finish time, wall time, machine load, all from its record). Units that fail the
 checks are listed and left out, never copied.
+
+A unit that is already committed but was rerun in OUT_ROWS (an LNP unit recomputed for
+its network when its pickled result was not at hand) must hold the committed tables
+again (wall-clock columns aside). If it does not, the run's task units of that model and
+seed were scored on another network than the committed one: none of them is copied, and
+the difference is printed (docs/performance.md, section 3: the BLAS kernel).
 """
 import glob
 import json
@@ -17,6 +23,8 @@ import shutil
 import sys
 
 import pandas as pd
+
+from brian2_lnp.protocols.study import table_difference
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS = os.path.join(HERE, "Chakraborty_2024_study_lnp_vs_controls", "rows")
@@ -47,13 +55,26 @@ def main(argv):
     if not argv or argv[0].startswith("-"):
         sys.exit(__doc__)
     src, dry = argv[0], "--dry-run" in argv
-    lines = []
+    lines, tainted = [], set()
+    for rec_path in glob.glob(os.path.join(src, "lnp_*.json")):
+        key = os.path.basename(rec_path)[:-5]
+        mine = os.path.join(ROWS, f"{key}.json")
+        if not os.path.exists(mine) or json.load(open(mine)) == json.load(open(rec_path)):
+            continue
+        why = table_difference(pd.read_csv(os.path.join(ROWS, f"{key}_history.csv")),
+                               pd.read_csv(os.path.join(src, f"{key}_history.csv")))
+        if why is not None:
+            tainted.add(key[len("lnp_"):].lower())
+            print(f"MISMATCH {key}: rerun differs from the committed unit ({why})")
     for rec_path in sorted(glob.glob(os.path.join(src, "*.json")),
                            key=lambda p: json.load(open(p))["finished_utc"]):
         key = os.path.basename(rec_path)[:-5]
         if os.path.exists(os.path.join(ROWS, f"{key}.json")):
             continue
         why = problems(src, key)
+        model, seed = key.split("_")[0], key.split("_")[-1]
+        if not key.startswith("lnp_") and f"{model}_{seed}".lower() in tainted:
+            why.append("its LNP unit was rerun with a different result")
         if why:
             print(f"skip {key}: {'; '.join(why)}")
             continue
