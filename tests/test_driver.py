@@ -255,6 +255,31 @@ def test_bad_input(kw, match):
         _run(**kw)
 
 
+@pytest.mark.parametrize("kw, match", [
+    (dict(steps=None), "steps"),
+    (dict(step_kwargs={"centrality": 5}), r"step_kwargs\['centrality'\]"),
+    (dict(step_kwargs=[("noise", {})]), "step_kwargs"),
+    (dict(callback="print"), "callback"),
+])
+def test_bad_input_types(kw, match):
+    with pytest.raises(TypeError, match=match):
+        _run(**kw)
+
+
+def test_step_one_stability_record_does_not_depend_on_step_two():
+    """Step I's abscissa columns are recorded whenever Step I ran (also without Step II),
+    and Step II alone runs without them."""
+    conn = _net(N=40, seed=3)
+    only_noise = prune(conn, iterations=2, steps=("noise",), lyapunov=False, seed=0)
+    with_both = prune(conn, iterations=2, steps=("noise", "centrality"), lyapunov=False, seed=0)
+    for res in (only_noise, with_both):
+        it = res.history[res.history.stage == "iteration"]
+        assert np.isfinite(it.abscissa).all() and np.isfinite(it.lin_scale).all()
+    only_centrality = prune(conn, iterations=2, steps=("centrality",), lyapunov=False, seed=0)
+    assert "abscissa" not in only_centrality.history or \
+        only_centrality.history.abscissa.isna().all()
+
+
 def test_bad_network_type():
     with pytest.raises(TypeError, match="net_or_connectivity"):
         prune(np.zeros((3, 3)))

@@ -342,6 +342,9 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
     iterations = check_int("iterations", iterations, 1)
     if isinstance(steps, str):
         steps = (steps,)
+    if not isinstance(steps, (tuple, list, set, frozenset)):
+        raise TypeError(f"steps: expected a step name or a sequence of them "
+                        f"({list(STEP_NAMES)}), got {type(steps).__name__}")
     steps = tuple(steps)
     unknown = [s for s in steps if s not in STEP_NAMES]
     if unknown:
@@ -354,6 +357,16 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
     if timescales_every is not None:
         timescales_every = check_int("timescales_every", timescales_every, 1)
     lambda_seeds = check_int("lambda_seeds", lambda_seeds, 1)
+    if step_kwargs is not None and not isinstance(step_kwargs, dict):
+        raise TypeError(f"step_kwargs: expected a dict step name -> dict of keywords, got "
+                        f"{type(step_kwargs).__name__}")
+    for k, v in (step_kwargs or {}).items():
+        if not isinstance(v, dict):
+            raise TypeError(f"step_kwargs[{k!r}]: expected a dict of keywords, got "
+                            f"{type(v).__name__}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback: expected a callable (k, connectivity, row) or None, got "
+                        f"{type(callback).__name__}")
     step_kwargs = {k: dict(v) for k, v in (step_kwargs or {}).items()}
     bad = set(step_kwargs) - set(STEP_NAMES)
     if bad:

@@ -244,6 +244,7 @@ def run_iteration(ctx, conn, carry, k):
         times[f"t_{name}"] = t
         reports.append({**rep, "iteration": int(k), "step": name})
 
+    stab = None  # Step I's stability record, when Step I ran
     if "noise" in ctx.steps:
         kw = {}
         if convergent and carry.rho is not None:
@@ -294,6 +295,7 @@ def run_iteration(ctx, conn, carry, k):
         if convergent and carry.threshold is None and rep.get("threshold") is not None:
             carry.threshold = float(rep["threshold"])
         record("centrality", rep, t)
+    if stab is not None:
         info.update({key: float("nan") if v is None else float(v) for key, v in stab.items()})
     removed = max(eff_before - conn.n_active_synapses, 0)
     if "delocalize" in ctx.steps and not is_empty(conn):
