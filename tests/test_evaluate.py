@@ -77,6 +77,12 @@ def test_evaluate_from_file_without_training_and_bad_input():
         evaluate("hrsnn_small", "lorenz63", training="bp")
     with pytest.raises(TypeError, match="pruning"):
         evaluate("hrsnn_small", "lorenz63", pruning=0.5)
+    # a Connectivity is not a model (it goes in as pruning=), and N does not resize a model
+    from brian2_lnp.models.generate import generate_network
+    with pytest.raises(TypeError, match="model_or_path.*pruning="):
+        evaluate(generate_network("hrsnn_small", seed=0).conn, "lorenz63")
+    with pytest.raises(ValueError, match="N: the given model has N = 125"):
+        evaluate(build_model("hrsnn_small"), "lorenz63", N=7)
 
 
 def test_readout_fitted_once_on_training_steps_with_an_input_term():

@@ -326,6 +326,18 @@ def test_invalid_arguments():
     net = SpikingNetwork(spec)
     with pytest.raises(ValueError, match="no input"):
         net.set_input([0], [0.01])
+    # options of the wrong type or range name themselves (not a Brian2 or NumPy error)
+    with pytest.raises(TypeError, match="plasticity"):
+        SpikingNetwork(spec, plasticity="no")
+    with pytest.raises(TypeError, match="record_spikes"):
+        SpikingNetwork(spec, record_spikes="yes")
+    with pytest.raises(TypeError, match="record_state"):
+        SpikingNetwork(spec, record_state="v")
+    with pytest.raises(ValueError, match=r"record_state: .*\[0, 1\]"):
+        SpikingNetwork(spec, record_state=[500])
+    with pytest.raises(ValueError, match="input_seed"):
+        SpikingNetwork(spec, input_seed=-3)
+    assert SpikingNetwork(spec, record_state=[1]).monitors["state"].record.tolist() == [1]
 
 
 def test_use_device_runtime_codegen():

@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from ..graph import Connectivity
-from ..validation import check_int, check_range, to_si
+from ..validation import check_array, check_bool, check_int, check_range, to_si
 from .binding import ApplyError, Brian2Binding, check_no_parallel_synapses
 from .devices import current_device_name, is_standalone
 from .copying import drop_variables
@@ -160,7 +160,7 @@ class SpikingNetwork:
     def _configure(self, b2, spec, plasticity, input_rate, dt, input_seed):
         """Options and Python-side state (no Brian2 objects yet)."""
         self.spec = spec
-        self.plasticity = bool(plasticity)
+        self.plasticity = check_bool("plasticity", plasticity)
         self._frozen = False
         self._device = b2.get_device()
         self.device_name = current_device_name()
@@ -176,13 +176,21 @@ class SpikingNetwork:
         if input_rate is None:
             input_rate = default_input_rate(spec, float(self.dt))
         self.input_rate = check_input_rate(input_rate, self.dt)
-        self.input_seed = spec.seed if input_seed is None else input_seed
+        self.input_seed = spec.seed if input_seed is None else check_int("input_seed", input_seed, 0)
         self.w_max = float(spec.w_max)
         self._has_run = False
         self.last_timing = {}
         self._stdp = StdpTable.from_spec(spec)
         self._namespace = {"v_rest": spec.v_rest * b2.volt, "v_reset": spec.v_reset * b2.volt,
                            "tau_syn": spec.tau_syn * b2.second, "w_max": spec.w_max * b2.volt}
+
+    def _state_indices(self, record_state):
+        """``record_state`` as neuron indices (True, False and None are handled by the caller)."""
+        values = np.atleast_1d(np.asarray(record_state))
+        if values.dtype.kind not in "iu" or values.ndim != 1:
+            raise TypeError(f"record_state: expected True, False or a list of neuron indices, "
+                            f"got {record_state!r}")
+        return check_array("record_state", values, low=0, high=self.neurons.N - 1).astype(int)
 
     def _finish(self, b2, record_spikes, record_state, masked):
         """Input channels, monitors and the Network around ``neurons`` and ``synapses``."""
@@ -194,11 +202,11 @@ class SpikingNetwork:
         self._input = InputSchedule(self.inputs, self.input_rate, self.input_seed,
                                     float(self.dt))
         self.monitors = {}
-        if record_spikes:
+        if check_bool("record_spikes", record_spikes):
             self.monitors["spikes"] = b2.SpikeMonitor(self.neurons, name="lnp_spikes*")
             objects.append(self.monitors["spikes"])
         if record_state is not False and record_state is not None:
-            record = True if record_state is True else np.asarray(record_state, dtype=int)
+            record = True if record_state is True else self._state_indices(record_state)
             self.monitors["state"] = b2.StateMonitor(self.neurons, ["v", "I_syn"],
                                                      record=record, clock=self._clock,
                                                      name="lnp_state*")

@@ -360,6 +360,15 @@ def _model_for(model_or_path, spec, n_in, N, seed, device, training, options):
     if not (isinstance(model_or_path, (str, bytes)) or hasattr(model_or_path, "__fspath__")):
         from ..models.devices import current_device_name
 
+        if not all(hasattr(model_or_path, a) for a in ("spec", "export", "apply")):
+            hint = (" (a Connectivity is a pruning result: pass it as pruning= with the "
+                    "model it came from)" if type(model_or_path).__name__ == "Connectivity"
+                    else "")
+            raise TypeError(f"model_or_path: expected a model file, a packaged model name or "
+                            f"a built SpikingNetwork, got {type(model_or_path).__name__}{hint}")
+        if N is not None and N != model_or_path.spec.N:
+            raise ValueError(f"N: the given model has N = {model_or_path.spec.N}, got N = {N} "
+                             "(N only applies when a model file is built)")
         return model_or_path, model_or_path.spec.model, current_device_name()
     import brian2 as b2
 
