@@ -176,7 +176,8 @@ class SpikingNetwork:
         if input_rate is None:
             input_rate = default_input_rate(spec, float(self.dt))
         self.input_rate = check_input_rate(input_rate, self.dt)
-        self.input_seed = spec.seed if input_seed is None else check_int("input_seed", input_seed, 0)
+        self.input_seed = (spec.seed if input_seed is None
+                           else check_int("input_seed", input_seed, 0))
         self.w_max = float(spec.w_max)
         self._has_run = False
         self.last_timing = {}
