@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from brian2_lnp.dynamics import (RateNetwork, covariance, linearize,  # noqa: E402
                                  lyapunov_spectrum, node_exponents)
-from brian2_lnp.dynamics.spectrum import _qr  # noqa: E402
+from brian2_lnp.dynamics.spectrum import positive_qr  # noqa: E402
 
 
 def hrsnn_conn(N, seed=1):
@@ -60,12 +60,12 @@ def time_dense_steps(net, k, n_steps, seed=0):
     rng = np.random.default_rng(seed)
     h = 0.1 * rng.standard_normal(net.n)
     Wd = net.W.toarray()
-    Q, _ = _qr(rng.standard_normal((net.n, k)))
+    Q, _ = positive_qr(rng.standard_normal((net.n, k)))
     t0 = time.perf_counter()
     for _ in range(n_steps):
         d = net.dphi(h)
         J = np.diag(net.a) + net.c[:, None] * Wd * d[None, :]
-        Q, _ = _qr(J @ Q)
+        Q, _ = positive_qr(J @ Q)
         h = net.step(h)
     return (time.perf_counter() - t0) / n_steps
 

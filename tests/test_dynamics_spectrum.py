@@ -232,13 +232,13 @@ def test_plot_spectra_returns_axes_with_normalised_index():
 
 
 def test_qr_cholesky_and_householder_paths_agree():
-    # _qr uses CholeskyQR2 on well-conditioned blocks and Householder otherwise;
+    # positive_qr uses CholeskyQR2 on well-conditioned blocks and Householder otherwise;
     # both must give the unique thin QR with positive diag R
-    from brian2_lnp.dynamics.spectrum import _qr
+    from brian2_lnp.dynamics.spectrum import positive_qr
     rng = np.random.default_rng(3)
     for cond_exp in (2, 12):  # condition ~1e2 (Cholesky path) and ~1e12 (fallback)
         M = rng.standard_normal((300, 20)) * np.logspace(0, cond_exp, 20)[None, :]
-        Q, r = _qr(M)
+        Q, r = positive_qr(M)
         Qh, Rh = np.linalg.qr(M)
         s = np.sign(np.diag(Rh))
         np.testing.assert_allclose(Q.T @ Q, np.eye(20), atol=1e-12)

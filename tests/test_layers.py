@@ -7,7 +7,8 @@ import only each other. Brian2 is imported only from models upwards. No module
 imports another module's underscore name (``from .x import _helper`` or
 ``x._helper``).
 
-The underscore rule is checked for every file, with no exceptions.
+The underscore rule is checked for every file of the package, of protocols/ and of
+benchmarks/, with no exceptions (tests may reach into the helpers they test).
 """
 import ast
 import os
@@ -24,8 +25,8 @@ BASE = {"random", "validation", "fileio", "metrics", "datasets"}
 NO_BRIAN2 = {"graph", "dynamics", "pruning"} | BASE
 
 
-def _modules():
-    for dirpath, _, files in os.walk(PKG):
+def _modules(top=None):
+    for dirpath, _, files in os.walk(top or PKG):
         for f in sorted(files):
             if f.endswith(".py"):
                 path = os.path.join(dirpath, f)
@@ -82,7 +83,9 @@ def _layer_violations():
 def _underscore_imports():
     """(module, imported module, name, line) of cross-module underscore imports."""
     out = []
-    for mod, pkg, path in _modules():
+    tops = [PKG] + [os.path.join(ROOT, d) for d in ("protocols", "benchmarks")
+                    if os.path.isdir(os.path.join(ROOT, d))]
+    for mod, pkg, path in (m for top in tops for m in _modules(top)):
         for target, names, line in _imports(mod, pkg, path):
             if not target.startswith("brian2_lnp") or target == mod:
                 continue

@@ -25,7 +25,8 @@ from ..random import as_generator
 from ..validation import check_int, check_range
 from .threads import fixed_blas_threads, parallel_map, workers
 
-__all__ = ["LyapunovResult", "lyapunov_spectrum", "ode_map", "kaplan_yorke_dimension"]
+__all__ = ["LyapunovResult", "lyapunov_spectrum", "ode_map", "kaplan_yorke_dimension",
+           "positive_qr"]
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def _cholesky_qr(M):
     return sla_blas.dtrsm(1.0, R, M, side=1, lower=0), R
 
 
-def _qr(M):
+def positive_qr(M):
     """Thin QR with a positive R diagonal: returns (Q, |diag R|).
 
     CholeskyQR2 (two Cholesky-QR passes: two BLAS-3 products and triangular
@@ -261,7 +262,7 @@ def lyapunov_spectrum(step, jacobian, x0, *, n_steps, dt=1.0, k=None, transient=
     state = {"X": X}
 
     def qr_all(Q):
-        out = qr_map(lambda m: _qr(Q[:, m]), members)
+        out = qr_map(lambda m: positive_qr(Q[:, m]), members)
         return np.hstack([q for q, _ in out]) if B > 1 else out[0][0], [r for _, r in out]
 
     def advance(Q, n_sub, t0, phase):

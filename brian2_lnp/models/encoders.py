@@ -228,8 +228,8 @@ def encode_images(images, dt, max_rate=100.0, duration=0.1, silence=0.1, max_int
     Image ``n`` is presented during ``[t_start + n*(duration+silence),
     t_start + n*(duration+silence) + duration)`` with
     ``rate = max_rate * intensity / max_intensity`` for every pixel (channel),
-    followed by ``silence`` with no spikes (100 ms and 100 ms by default, as
-    in the task description).
+    followed by ``silence`` with no spikes (100 ms and 100 ms by default;
+    docs/tasks.md).
 
     Parameters
     ----------
