@@ -568,7 +568,6 @@ def _read(src):
             path = model_path(path)
         elif not os.path.exists(path):
             # "models/hrsnn.yaml" as written in the docs, from outside the checkout:
-            # the same relative path under the repository root is the shipped file
             # the same file name among the package's model files (works after any install)
             head, base = os.path.split(os.path.normpath(path))
             shipped = os.path.join(MODELS_DIR, base)

@@ -238,13 +238,8 @@ def use_agg():
     matplotlib.use("Agg", force=True)
 
 
-def finite_or_nan(x):
-    x = float(x)
-    return x if np.isfinite(x) else float("nan")
-
-
 def pick(settings, quick, paper):
-    """The quick or paper-scale value of a protocol setting (``settings.extra`` overrides)."""
+    """The quick or paper-scale value of a protocol setting (by ``settings.quick``)."""
     return quick if settings.quick else paper
 
 

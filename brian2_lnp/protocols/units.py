@@ -13,7 +13,6 @@ import time
 import numpy as np
 import pandas as pd
 
-from ..graph import Connectivity
 from ..random import child_seed
 from .common import build_directory
 
@@ -261,12 +260,6 @@ def activity_repeat(model, task, N, seed, fraction=0.1, max_iterations=5, tolera
     return {"history": hist, "final": final, "stop_reason": rep.stop_reason,
             "rows": pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(),
             "seconds": time.perf_counter() - t0}
-
-
-def as_connectivity(obj):
-    if not isinstance(obj, Connectivity):
-        raise TypeError(f"expected a Connectivity, got {type(obj).__name__}")
-    return obj
 
 
 def embed_in_model(original, other):
