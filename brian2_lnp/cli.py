@@ -296,6 +296,7 @@ def _cmd_demo(args):
 def build_parser():
     """The ``argparse`` parser of ``brian2-lnp`` with all sub-commands."""
     from . import __version__
+    from .models.devices import DEVICES
     from .tasks.specs import TASKS
 
     p = _Parser(
@@ -358,7 +359,7 @@ def build_parser():
                                                    "MODEL, --N and --seed)")
     sp.add_argument("--training", default="stdp", choices=["stdp", "none"])
     sp.add_argument("--readout", default="ridge", choices=["ridge", "mlp"])
-    sp.add_argument("--device", default="runtime", choices=["runtime", "cpp_standalone", "genn"])
+    sp.add_argument("--device", default="runtime", choices=list(DEVICES))
     sp.add_argument("--csv", default=None, help="append the row to this CSV file")
     sp.set_defaults(func=_cmd_evaluate)
 

@@ -176,7 +176,7 @@ from brian2_lnp.protocols import (
     write_json,
 )
 from brian2_lnp.protocols.common import pick, run_main
-from brian2_lnp.protocols.study import UnitRows, lnp_unit, validation_unit
+from brian2_lnp.protocols.study import UnitRows, architecture, lnp_unit, validation_unit
 from brian2_lnp.protocols.units import QUICK_EVAL, plastic_lnp_options, task_field, task_inputs
 from brian2_lnp.pruning import ABLATIONS, ConvergentSchedule
 from brian2_lnp.tasks import get_task
@@ -245,10 +245,6 @@ def variant_options(variant, model, quick, iterations, fixed_iterations):
         raise ValueError(f"variant: expected one of {list(VARIANTS)}, got {variant!r}")
     kw = dict(change[variant])
     return plastic_lnp_options(model, quick, iterations=kw.pop("iterations", iterations), **kw)
-
-
-def architecture(model):
-    return os.path.basename(str(model)).split(".")[0].replace("_small", "").upper()
 
 
 def unit_tables(key):

@@ -149,6 +149,7 @@ from brian2_lnp.protocols.study import (
     SNAPSHOT_ITERATIONS,
     UnitRows,
     ap_defaults,
+    architecture,
     study_task_unit,
 )
 from brian2_lnp.protocols.units import (QUICK_EVAL, lnp_repeat, plastic_lnp_options, task_field,
@@ -193,10 +194,6 @@ def build_parser():
     p.add_argument("--collect", action="store_true",
                    help="compute nothing: analyse the units already finished")
     return p
-
-
-def architecture(model):
-    return os.path.basename(str(model)).split(".")[0].replace("_small", "").upper()
 
 
 def plan(settings):

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..models.devices import DEVICES  # noqa: F401 (re-exported: the choices of --device)
 from ..validation import check_choice, check_int
 
 __all__ = ["Settings", "protocol_parser", "add_common_arguments", "settings_from_args",
@@ -28,8 +29,6 @@ __all__ = ["Settings", "protocol_parser", "add_common_arguments", "settings_from
 
 logger = logging.getLogger(__name__)
 
-#: devices understood by ``--device`` (brian2_lnp.models.devices.use_device)
-DEVICES = ("runtime", "cpp_standalone", "genn")
 #: default output directory of protocols (relative to the working directory)
 DEFAULT_OUT = "figures"
 

@@ -42,8 +42,8 @@ from .runner import jsonable, load_result, run_tasks
 from .units import activity_repeat, build_models, er_control, lnp_repeat, make_connectivity
 
 __all__ = ["METHODS", "SNAPSHOT_ITERATIONS", "ap_defaults", "closed_loop_reason",
-           "study_task_unit", "STUDY_COLUMNS", "UnitRows", "UnitMismatch", "table_difference",
-           "TIMING_COLUMNS", "lnp_outcome", "score_networks",
+           "study_task_unit", "architecture", "STUDY_COLUMNS", "UnitRows", "UnitMismatch",
+           "table_difference", "TIMING_COLUMNS", "lnp_outcome", "score_networks",
            "lnp_unit", "validation_unit", "VALIDATION_COLUMNS", "study_tables"]
 
 logger = logging.getLogger(__name__)
@@ -355,6 +355,11 @@ def validation_unit(model, architecture, task, N, seed, variant, lnp_file=None,
                                         "task_spec": repr(spec), **outcome}, t0,
                                  VALIDATION_COLUMNS)
     return {"rows": rows, "seconds": seconds}
+
+
+def architecture(model):
+    """The architecture label of a model file or name: ``"hrsnn_small.yaml"`` -> ``"HRSNN"``."""
+    return os.path.basename(str(model)).split(".")[0].replace("_small", "").upper()
 
 
 def study_tables(key):
