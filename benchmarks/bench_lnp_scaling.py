@@ -39,8 +39,8 @@ benchmarks/RESULTS_lnp.md with the command.
 
 Examples
 --------
-    git worktree add --detach /work/ref_a6c436f a6c436f
-    python benchmarks/bench_lnp_scaling.py --reference /work/ref_a6c436f --compare 5000 --repeats 3
+    git worktree add --detach REF a6c436f   # REF: any directory for the reference checkout
+    python benchmarks/bench_lnp_scaling.py --reference REF --compare 5000 --repeats 3
     python benchmarks/bench_lnp_scaling.py --scaling 1000 2000 5000 10000 20000 --iterations 3
     python benchmarks/bench_lnp_scaling.py --full 1000 5000 --seed-stream 2
     python benchmarks/bench_lnp_scaling.py --reference REF --full 1000 --repeats 3 --seed-stream 2

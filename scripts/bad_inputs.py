@@ -25,6 +25,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 TMP = tempfile.mkdtemp(prefix="lnp_bad_")
+#: the repository root, written as REPO in the report (the table must not depend on the checkout)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _tmp(name, data=None):
@@ -286,7 +288,8 @@ def main(argv=None):
                 raise
             kind = classify(exc)
             msg = " ".join(str(exc).split())
-            msg = re.sub(r"TMP/tmp[A-Za-z0-9_]+/", "TMP/run/", msg.replace(TMP, "TMP"))
+            msg = msg.replace(TMP, "TMP").replace(ROOT, "REPO")
+            msg = re.sub(r"TMP/tmp[A-Za-z0-9_]+/", "TMP/run/", msg)
             text = f"{type(exc).__name__}: {msg}" if not isinstance(exc, _CliError) else msg
         else:
             kind = "ok" if result == "consistent" else "silent"

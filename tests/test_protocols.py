@@ -251,3 +251,12 @@ def test_ambiguities_page_collects_every_section_with_links(tmp_path):
     assert "[Page A](a.md#paper-ambiguities-and-the-choices-made)" in page
     assert "* **x**: chose 1." in page and "* **y**: chose 2." in page
     assert "#### detail" in page and "no section here" not in page and "\nno\n" not in page
+    # sections written in the page itself survive a regeneration, once, after the collected ones
+    (tmp_path / "ambiguities.md").write_text(page + "\n## Study choices\n\n* **z**: chose 3.\n")
+    (tmp_path / "c.md").write_text("# Page C\n\n## Paper ambiguities and the choices made\n"
+                                   "* **y**: chose 4.\n")
+    for _ in range(2):
+        collect_ambiguities(str(tmp_path))
+    page = (tmp_path / "ambiguities.md").read_text()
+    assert page.count("* **z**: chose 3.") == 1 and "chose 4." in page and "chose 2." not in page
+    assert page.index("chose 4.") < page.index("## Study choices")
