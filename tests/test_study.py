@@ -375,6 +375,7 @@ def test_a_stored_unit_rerun_for_its_result_must_reproduce_its_tables(tmp_path, 
     run = dict(n_jobs=1, resume=True, progress=False)
     store.run([task], cache, **run)
     stored = store.read(task.key, "history")
+    assert store.record(task.key)["blas"]  # the BLAS kernel that made it, e.g. "openblas ..."
     # rerun (no cached result) with the same values: accepted, the stored files kept
     (cache / f"{task.key}.pkl").unlink()
     store.run([task], cache, **run)

@@ -414,6 +414,19 @@ def _code_commit():
     return out.stdout.strip() or None
 
 
+def blas_kernel():
+    """The BLAS libraries in use and the kernel each chose, e.g. ``"openblas 0.3.30
+    SkylakeX"`` (threadpoolctl), or None when it cannot tell. Results are bit-identical
+    across machines only with the same kernel (docs/performance.md, section 3)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    libs = sorted({f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
+                   for i in threadpool_info() if i.get("user_api") == "blas"})
+    return "; ".join(libs) or None
+
+
 class UnitMismatch(ValueError):
     """A stored study unit, rerun, did not reproduce its stored tables."""
 
@@ -424,8 +437,8 @@ class UnitRows:
     A unit is finished when its tables and its record ``<key>.json`` are in the
     rows directory; the record holds the unit's settings (without the path of
     the LNP result file, which depends on the output directory), the seed
-    stream, the wall time, the load, the finish time and the code commit. The
-    study resumes from these files alone, so committed rows are enough to carry
+    stream, the wall time, the load, the finish time, the code commit and the BLAS
+    kernel. The study resumes from these files alone, so committed rows are enough to carry
     a run from one machine or session to the next; the pickled results of the
     repeat runner are only a cache. A record made with other settings or
     another seed stream is refused with a message, never mixed in; a stored unit
@@ -485,14 +498,16 @@ class UnitRows:
                   "seed_stream": seed_stream(),
                   "finished_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
                       "%Y-%m-%d %H:%M"),
-                  "load_1min": round(os.getloadavg()[0], 2), "code_commit": _code_commit()}
+                  "load_1min": round(os.getloadavg()[0], 2), "code_commit": _code_commit(),
+                  "blas": blas_kernel()}
         tmp = self.path(task.key) + ".tmp"
         with open(tmp, "w") as fh:
             json.dump(record, fh, indent=1)
         os.replace(tmp, self.path(task.key))
 
     #: columns of :meth:`log`, one row per unit, from its record
-    LOG_COLUMNS = ("key", "code_commit", "finished_utc", "seconds", "load_1min", "seed_stream")
+    LOG_COLUMNS = ("key", "code_commit", "finished_utc", "seconds", "load_1min", "seed_stream",
+                   "blas")
 
     def run(self, tasks, directory, **run_kwargs):
         """:func:`~brian2_lnp.protocols.runner.run_tasks`, each unit's files written as
