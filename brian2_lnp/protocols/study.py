@@ -26,8 +26,8 @@ from __future__ import annotations
 import datetime
 import inspect
 import json
-import logging
 import io
+import logging
 import os
 import subprocess
 import time

@@ -24,7 +24,7 @@ import sys
 
 import pandas as pd
 
-from brian2_lnp.protocols.study import table_difference
+from brian2_lnp.protocols.study import UnitRows, table_difference
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS = os.path.join(HERE, "Chakraborty_2024_study_lnp_vs_controls", "rows")
@@ -56,16 +56,16 @@ def main(argv):
         sys.exit(__doc__)
     src, dry = argv[0], "--dry-run" in argv
     lines, tainted = [], set()
+    theirs, mine = UnitRows(src), UnitRows(ROWS)
     for rec_path in glob.glob(os.path.join(src, "lnp_*.json")):
         key = os.path.basename(rec_path)[:-5]
-        mine = os.path.join(ROWS, f"{key}.json")
-        if not os.path.exists(mine) or json.load(open(mine)) == json.load(open(rec_path)):
+        if not os.path.exists(mine.path(key)) or mine.record(key) == theirs.record(key):
             continue
-        why = table_difference(pd.read_csv(os.path.join(ROWS, f"{key}_history.csv")),
-                               pd.read_csv(os.path.join(src, f"{key}_history.csv")))
-        if why is not None:
-            tainted.add(key[len("lnp_"):].lower())
-            print(f"MISMATCH {key}: rerun differs from the committed unit ({why})")
+        for table in mine.tables(key):
+            why = table_difference(mine.read(key, table), theirs.read(key, table))
+            if why is not None:
+                tainted.add(key[len("lnp_"):].lower())
+                print(f"MISMATCH {key}: rerun differs from the committed unit ({why})")
     for rec_path in sorted(glob.glob(os.path.join(src, "*.json")),
                            key=lambda p: json.load(open(p))["finished_utc"]):
         key = os.path.basename(rec_path)[:-5]
@@ -82,8 +82,7 @@ def main(argv):
         print(f"copy {key} ({rec['code_commit']}, {rec['finished_utc']})")
         if dry:
             continue
-        for f in [rec_path] + glob.glob(os.path.join(src, f"{key}_*history.csv")) + \
-                glob.glob(os.path.join(src, f"{key}.csv")):
+        for f in [theirs.path(key, t) for t in theirs.tables(key)] + [rec_path]:
             shutil.copy2(f, ROWS)
         lines.append(f"| {key} | {rec['code_commit']} | {rec['finished_utc']} | "
                      f"{rec['seconds']:.0f} s | {rec['load_1min']} |\n")
