@@ -128,6 +128,7 @@ Differences from the paper's setup:
 * Runs grouped by model and seed: the LNP unit, then the task units of that seed
   (--n-jobs runs those in parallel); rows appear seed by seed.
 """
+import itertools
 import os
 
 import numpy as np
@@ -280,7 +281,8 @@ def run_units(settings, cfg):
                 ap = store.read(t.key, "ap_history")
                 if len(ap):
                     ap_hist.append(ap.assign(seed=seed, method="AP"))
-    cat = lambda fr: pd.concat(fr, ignore_index=True) if fr else pd.DataFrame()
+    def cat(frames):
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return cat(rows), cat(lnp_hist), cat(ap_hist), store.log(keys)
 
 
@@ -364,7 +366,14 @@ def claims_markdown(pairs):
 
 
 def fig3c_table(df):
-    """Test NRMSE of LNP and matched Random-ER networks over LNP iterations (Lorenz-63)."""
+    """Test NRMSE of LNP and matched Random-ER networks over LNP iterations (Lorenz-63).
+
+    One row per architecture, curve and ``snapshot``: the iteration of a snapshot ("0",
+    the unpruned network, starts both curves) or "final" for each seed's final LNP
+    network and its matched control, whatever iteration that seed stopped at
+    (``iteration_mean`` is then the mean stopping iteration). A snapshot iteration
+    averages only the seeds that reached it (``NRMSE_n``).
+    """
     d = df[(df.task == "lorenz63") & df.iteration.notna()].copy()
     if d.empty:
         return d
@@ -373,12 +382,16 @@ def fig3c_table(df):
     for m, g in d.groupby("method"):
         names = curve.get(m, ["LNP"] if m.startswith("LNP@") else
                           ["Random-ER"] if m.startswith("Random-ER@") else [])
+        snapshot = (["final"] * len(g) if m in ("LNP", "Random-ER")
+                    else [str(int(k)) for k in g.iteration])
         for name in names:
-            parts.append(g.assign(curve=name))
+            parts.append(g.assign(curve=name, snapshot=snapshot))
     d = pd.concat(parts, ignore_index=True)
-    return summarize(d, ["architecture", "curve", "iteration"],
-                     ["NRMSE", "SOPs", "n_active_neurons"]).sort_values(
-        ["architecture", "curve", "iteration"], ignore_index=True)
+    out = summarize(d, ["architecture", "curve", "snapshot"],
+                    ["NRMSE", "SOPs", "n_active_neurons", "iteration"])
+    out["order"] = [np.inf if k == "final" else int(k) for k in out.snapshot]
+    return out.sort_values(["architecture", "curve", "order"], ignore_index=True).drop(
+        columns="order")
 
 
 def evolution(lnp_hist, ap_hist):
@@ -396,14 +409,40 @@ def evolution(lnp_hist, ap_hist):
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def carried_forward(evo):
+    """``evo`` with each seed's last network repeated up to the last iteration of its group.
+
+    A method that stopped (LNP converged, AP's validation stop) keeps its last network,
+    so averaging over seeds at iteration k must include the seeds that stopped before k;
+    otherwise the mean jumps whenever a seed drops out. Added rows have ``carried`` True.
+    """
+    if not len(evo):
+        return evo
+    keys, parts = ["architecture", "method", "task"], []
+    for _, g in evo.groupby(keys, sort=False):
+        last = int(g.iteration.max())
+        for _, s in g.groupby("seed", sort=False):
+            s = s.sort_values("iteration").drop_duplicates("iteration", keep="last")
+            full = s.set_index("iteration").reindex(range(int(s.iteration.min()), last + 1))
+            full["carried"] = full["neurons"].isna()
+            parts.append(full.ffill().rename_axis("iteration").reset_index())
+    out = pd.concat(parts, ignore_index=True)
+    out["carried"] = out["carried"].astype(bool)
+    return out
+
+
 def figures(settings, main, fig3c, evo):
     import matplotlib.pyplot as plt
 
     files = []
-    cells = list(dict.fromkeys(zip(main.architecture, main.task)))
-    if cells:
-        fig, axes = plt.subplots(1, len(cells), figsize=(5 * len(cells), 3.8), squeeze=False)
-        for ax, (arch, task) in zip(axes[0], cells):
+    archs = sorted(set(main.architecture), key=lambda a: (a != "HRSNN", a))
+    tasks = [t for t in TASKS if t in set(main.task)]
+    if archs:
+        fig, axes = plt.subplots(len(archs), len(tasks), figsize=(4.6 * len(tasks),
+                                                                  3.8 * len(archs)),
+                                 squeeze=False, constrained_layout=True)
+        for (i, arch), (j, task) in itertools.product(enumerate(archs), enumerate(tasks)):
+            ax = axes[i, j]
             g = main[(main.architecture == arch) & (main.task == task)]
             for k, m in enumerate(METHODS):
                 s = g[g.method == m]
@@ -425,21 +464,29 @@ def figures(settings, main, fig3c, evo):
         files.append(save_figure(fig, settings, "study_frontier.png"))
     if len(fig3c):
         archs = list(dict.fromkeys(fig3c.architecture))
-        fig, axes = plt.subplots(1, len(archs), figsize=(5 * len(archs), 3.6), squeeze=False)
+        labels = list(dict.fromkeys(fig3c.snapshot))  # the table's order: iterations, "final"
+        fig, axes = plt.subplots(1, len(archs), figsize=(6 * len(archs), 3.8), squeeze=False)
         for ax, arch in zip(axes[0], archs):
-            for name, color in (("LNP", "C3"), ("Random-ER", "0.4")):
+            for name, color, dx in (("LNP", "C3", -0.08), ("Random-ER", "0.4", 0.08)):
                 s = fig3c[(fig3c.architecture == arch) & (fig3c.curve == name)]
+                x = np.array([labels.index(k) for k in s.snapshot]) + dx
                 m, sd = s.NRMSE_mean.to_numpy(), np.nan_to_num(s.NRMSE_std.to_numpy())
-                ax.errorbar(s.iteration, m, sd, fmt="o-", color=color, ms=3, capsize=2,
+                ax.errorbar(x, m, sd, fmt="o-", color=color, ms=3, capsize=2,
                             label=f"{name} (n<={int(s.NRMSE_n.max())})")
-            ax.set_xlabel("LNP iteration")
+            ax.set_xticks(range(len(labels)))
+            ax.set_xticklabels([f"{k}\n(n={int(n)})" for k, n in zip(
+                *fig3c[(fig3c.architecture == arch) & (fig3c.curve == "LNP")]
+                .set_index("snapshot").reindex(labels).NRMSE_n.fillna(0).reset_index()
+                .to_numpy().T)], fontsize=7)
+            ax.set_xlabel("LNP snapshot: iteration, or each seed's final network")
             ax.set_ylabel("Lorenz-63 test NRMSE")
             ax.set_title(f"(c) {arch}, mean +- std over seeds")
             ax.legend(fontsize=8)
         files.append(save_figure(fig, settings, "study_fig3c.png"))
     if len(evo):
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-        groups = list(evo.groupby(["architecture", "method", "task"], sort=False))
+        groups = list(carried_forward(evo).groupby(["architecture", "method", "task"],
+                                                   sort=False))
         for ax, col in zip(axes, ("neurons", "synapses")):
             for k, ((arch, method, task), g) in enumerate(groups):
                 s = g.groupby("iteration")[col].agg(["mean", "std", "count"]).reset_index()
@@ -448,7 +495,7 @@ def figures(settings, main, fig3c, evo):
                         f" (n<={int(s['count'].max())})")
                 ax.fill_between(s.iteration, s["mean"] - np.nan_to_num(s["std"]),
                                 s["mean"] + np.nan_to_num(s["std"]), color=f"C{k}", alpha=0.2)
-            ax.set_xlabel("pruning iteration")
+            ax.set_xlabel("pruning iteration (a stopped seed keeps its last network)")
             ax.set_title("(a) active neurons" if col == "neurons" else "(b) effective synapses")
             ax.legend(fontsize=7)
         files.append(save_figure(fig, settings, "study_fig3ab.png"))

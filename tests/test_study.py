@@ -275,8 +275,8 @@ def test_a_task_whose_settings_cannot_run_gives_failure_rows_not_a_crash(tmp_pat
     assert set(ROW_COLUMNS) <= set(df.columns)
 
 
-def test_quick_study_on_a_task_without_validation_part_runs_ap_on_its_carve(tmp_path,
-                                                                           numpy_codegen):
+def test_quick_study_on_a_task_without_validation_part_runs_ap_on_its_carve(
+        tmp_path, numpy_codegen):
     """Google stock has no validation part: AP's stop is decided on the task's validation
     carve (the last 300 training days), never on the test part. The unpruned network's
     validation NRMSE that AP stored equals evaluate() on the same days given to the loader
@@ -364,6 +364,39 @@ def _stand_in_lnp_unit():
     import time
     return {"history": pd.DataFrame({"neurons": [10, 9], "abscissa": [-0.5, _UNIT_VALUE["x"]],
                                      "t_noise": [time.perf_counter(), 0.0]})}
+
+
+def test_fig3c_table_puts_each_seeds_final_network_at_final():
+    mod = load_protocol("study")
+    row = dict(architecture="HRSNN", task="lorenz63", SOPs=1.0, n_active_neurons=900)
+    df = pd.DataFrame([dict(row, seed=s, method=m, iteration=k, NRMSE=e)
+                       for s, stop in ((1, 12), (2, 30))
+                       for m, k, e in (("Unpruned", 0, 1.0), ("LNP@10", 10, 2.0 * s),
+                                       ("Random-ER@10", 10, 3.0), ("LNP", stop, 4.0 * s),
+                                       ("Random-ER", stop, 5.0))]
+                      + [dict(row, seed=2, method="LNP@20", iteration=20, NRMSE=6.0),
+                         dict(row, seed=1, method="AP", iteration=np.nan, NRMSE=9.0)])
+    t = mod.fig3c_table(df).set_index(["curve", "snapshot"])
+    assert list(t.loc["LNP"].index) == ["0", "10", "20", "final"]
+    assert list(t.loc["Random-ER"].index) == ["0", "10", "final"]
+    assert t.loc[("LNP", "final"), "NRMSE_mean"] == 6.0  # (4 + 8) / 2, stopped at 12 and 30
+    assert t.loc[("LNP", "final"), "iteration_mean"] == 21.0
+    assert t.loc[("LNP", "20"), "NRMSE_n"] == 1
+    assert t.loc[("Random-ER", "0"), "NRMSE_mean"] == 1.0  # the unpruned start of both
+
+
+def test_pruning_evolution_carries_a_stopped_seeds_last_network_forward():
+    mod = load_protocol("study")
+    evo = pd.DataFrame(dict(architecture="HRSNN", method="LNP", task="(task-agnostic)",
+                            seed=[1, 1, 1, 2, 2], iteration=[0, 1, 2, 0, 1],
+                            neurons=[100, 90, 80, 100, 95], synapses=[50, 40, 30, 50, 45]))
+    out = mod.carried_forward(evo)
+    s2 = out[out.seed == 2].set_index("iteration")
+    assert list(s2.neurons) == [100, 95, 95] and list(s2.synapses) == [50, 45, 45]
+    assert list(s2.carried) == [False, False, True]
+    assert not out[out.seed == 1].carried.any() and len(out) == 6
+    mean = out.groupby("iteration").neurons.mean()
+    assert mean[2] == (80 + 95) / 2
 
 
 def test_a_stored_unit_rerun_for_its_result_must_reproduce_its_tables(tmp_path, monkeypatch):
