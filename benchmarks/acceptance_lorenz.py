@@ -94,7 +94,7 @@ def main(argv=None):
     p.add_argument("--fraction", type=float, default=0.1, help="readout neuron fraction")
     p.add_argument("--tag", default="", help="suffix of the CSV files")
     p.add_argument("--build-dir", default=os.path.join(tempfile.gettempdir(),
-                                                     "brian2_lnp_acceptance_build"))
+                                                       "brian2_lnp_acceptance_build"))
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     pd.set_option("display.width", 200)

@@ -212,7 +212,7 @@ def main(argv=None):
     p.add_argument("--no-test", action="store_true",
                    help="validation only (to compare simulation settings)")
     p.add_argument("--build-dir", default=os.path.join(tempfile.gettempdir(),
-                                                     "brian2_lnp_acceptance_readouts"))
+                                                       "brian2_lnp_acceptance_readouts"))
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     pd.set_option("display.width", 220)
@@ -378,7 +378,7 @@ def per_window(F, X, n_windows, inputs, target):
     for w in range(n_windows):
         c0, c_end = w * N_PREDICT, w * N_PREDICT + N_CONTEXT
         ro = SeriesReadout("ridge", inputs, target).fit(F[c0 + WASHOUT:c_end],
-                                                       X[c0 + WASHOUT:c_end])
+                                                        X[c0 + WASHOUT:c_end])
         pred[w] = ro.predict(F[c_end - 1:c_end - 1 + N_PREDICT], X[c_end - 1:c_end - 1 + N_PREDICT])
         true[w] = X[c_end:c_end + N_PREDICT]
     return scores(pred, true)

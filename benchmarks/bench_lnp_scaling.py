@@ -89,15 +89,16 @@ def _child(args):
     digest = hashlib.sha1()
     for arr in (fc.neuron_active, fc.synapse_active, fc.w, fc.tau_m):
         digest.update(np.ascontiguousarray(arr).tobytes())
-    out = dict(final_sha1=digest.hexdigest()[:12], N=args.child, seed=args.seed, mode=args.mode, code=os.path.dirname(
-        os.path.dirname(os.path.abspath(brian2_lnp.__file__))),
-        checksum=checksum, build_s=t_build, wall_s=wall, per_iteration_s=per_iter,
-        iterations=int(len(it)), neurons=int(last["neurons"]), synapses=int(last["synapses"]),
-        stopped_early=bool(getattr(res, "stopped_early", False)),
-        message=str(getattr(res, "message", "")),
-        step_sums={c[2:]: float(np.nansum(h[c].to_numpy(dtype=float))) for c in tcols},
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        workers=os.environ.get("BRIAN2_LNP_WORKERS", ""))
+    code = os.path.dirname(os.path.dirname(os.path.abspath(brian2_lnp.__file__)))
+    out = dict(final_sha1=digest.hexdigest()[:12], N=args.child, seed=args.seed, mode=args.mode,
+               code=code, checksum=checksum, build_s=t_build, wall_s=wall,
+               per_iteration_s=per_iter, iterations=int(len(it)),
+               neurons=int(last["neurons"]), synapses=int(last["synapses"]),
+               stopped_early=bool(getattr(res, "stopped_early", False)),
+               message=str(getattr(res, "message", "")),
+               step_sums={c[2:]: float(np.nansum(h[c].to_numpy(dtype=float))) for c in tcols},
+               peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+               workers=os.environ.get("BRIAN2_LNP_WORKERS", ""))
     print("RESULT " + json.dumps(out), flush=True)
 
 

@@ -35,7 +35,7 @@ def build_plain(spec, input_i, input_t):
         tau_m : second (constant)
         v_th : volt (constant)
         """, threshold="v > v_th", reset="v = v_reset", refractory=spec.t_ref * second,
-        method="exponential_euler", namespace=ns)
+                    method="exponential_euler", namespace=ns)
     G.v = spec.v_rest * volt
     G.tau_m = conn.tau_m * second
     G.v_th = spec.v_th * volt

@@ -39,7 +39,7 @@ def main(argv=None):
     p.add_argument("--dt", type=float, default=1e-4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--build-dir", default=os.path.join(tempfile.gettempdir(),
-                                                     "brian2_lnp_robustness_build"))
+                                                       "brian2_lnp_robustness_build"))
     args = p.parse_args(argv)
     t0 = time.time()
     use_device("cpp_standalone", directory=args.build_dir)

@@ -317,7 +317,7 @@ def build_parser():
         sp.add_argument("--seed", type=_int_at_least(0), default=0, help="seed (default 0)")
         if default_out is not None:
             sp.add_argument("--out", default=default_out, help=f"output directory "
-                                                                f"(default {default_out})")
+                            f"(default {default_out})")
 
     sp = sub.add_parser("prune", help="prune a model with LNP -> pruned network + report",
                         description="Prune with LNP; writes OUT/pruned.npz (Connectivity), "

@@ -82,7 +82,7 @@ def run(settings):
                    ignore_index=True)
     df["dataset"] = "Fashion-MNIST (in place of CIFAR-10)"
     summary = summarize(df, ["point", "steps"], ["accuracy", "SOPs", "n_active_neurons",
-                                                  "n_effective_synapses"])
+                                                 "n_effective_synapses"])
     files = [write_csv(df, settings, "B5_ablation.csv"),
              write_csv(summary, settings, "B5_ablation_summary.csv")]
     import matplotlib.pyplot as plt

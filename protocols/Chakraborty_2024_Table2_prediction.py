@@ -18,7 +18,8 @@ in ``NRMSE_paper_readout`` / ``VPT_paper_readout``, beside the yardsticks
 persistence, raw-input ridge and a linear autoregression (order chosen on
 validation). Writes ``Table2_prediction.csv`` (every row), ``Table2_prediction_summary.csv``
 (mean, std, n of SOPs, both readouts' NRMSE and VPT, the yardsticks, neurons,
-synapses per architecture, task and method), ``Table2_prediction.png`` (NRMSE and SOPs bars with std error bars).
+synapses per architecture, task and method), ``Table2_prediction.png`` (NRMSE and SOPs
+bars with std error bars).
 
 Differences from the paper's setup:
 * Only the STDP rows (the paper's BP rows need the planned surrogate-gradient trainer).
@@ -28,8 +29,8 @@ Differences from the paper's setup:
   the paper's station data are not available.
 * --quick: 125-neuron model files, 1 seed, Lorenz-63 and Google stock only,
   8 LNP iterations, AP at most 2 iterations, shortened task runs (STDP on 100 steps,
-  readout fitted on 300 steps, 200-step context, 50-step forecast). Paper scale: N = 5000, 10 seeds, the four
-  data sets of Table 6, 100 LNP iterations, AP to its stopping rule.
+  readout fitted on 300 steps, 200-step context, 50-step forecast). Paper scale:
+  N = 5000, 10 seeds, the four data sets of Table 6, 100 LNP iterations, AP to its stopping rule.
 * SOPs are counted over the evaluation run of our protocol (000 Eq. 10), so their
   absolute scale differs from the paper's.
 """

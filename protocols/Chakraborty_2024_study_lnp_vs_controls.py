@@ -113,8 +113,8 @@ method x seed), ``study_table2.csv`` (mean +- std over seeds),
 verdicts, next to the paper's effects), ``study_fig3c.csv``,
 ``study_pruning_evolution.csv``, ``study_units.csv`` (the run log: each unit's
 code commit, finish time, wall time and load), ``study_claims.md`` (the paired
-comparisons as claim-by-claim tables next to the paper's ratios) and the figures ``study_frontier.png``,
-``study_fig3c.png``, ``study_fig3ab.png``.
+comparisons as claim-by-claim tables next to the paper's ratios) and the figures
+``study_frontier.png``, ``study_fig3c.png``, ``study_fig3ab.png``.
 
 Differences from the paper's setup:
 * N = 1000 (the paper: 5000), the task registry's readout and encoding (chosen on
@@ -281,6 +281,7 @@ def run_units(settings, cfg):
                 ap = store.read(t.key, "ap_history")
                 if len(ap):
                     ap_hist.append(ap.assign(seed=seed, method="AP"))
+
     def cat(frames):
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return cat(rows), cat(lnp_hist), cat(ap_hist), store.log(keys)

@@ -42,3 +42,14 @@ def test_no_public_callable_with_more_than_12_parameters():
             if not n.name.startswith("_") and _n_params(n) > MAX_PARAMS}
     assert not set(wide) - KNOWN_WIDE, {k: v for k, v in wide.items() if k not in KNOWN_WIDE}
     assert not KNOWN_WIDE - set(wide), f"reshaped, remove from KNOWN_WIDE: {KNOWN_WIDE - set(wide)}"
+
+
+def test_the_code_is_flake8_clean():
+    """flake8 with the repository's settings (setup.cfg) reports nothing."""
+    import subprocess
+    import sys
+
+    dirs = ["brian2_lnp", "protocols", "benchmarks", "tests", "results/study", "examples"]
+    out = subprocess.run([sys.executable, "-m", "flake8", *dirs], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]

@@ -91,4 +91,3 @@ def test_add_synapses_appends_active():
     c = _small().add_synapses([3], [0], [0.25])
     assert c.n_synapses == 5 and c.to_matrix()[3, 0] == 0.25
     assert isinstance(c.to_matrix(), sp.csr_matrix)
-

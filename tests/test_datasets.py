@@ -101,10 +101,12 @@ def test_lorenz96_is_chaotic_and_labelled():
     assert full.train.shape[1] == 8 + 64
     # sensitive dependence: a 1e-9 kick grows by orders of magnitude in 4 time units
     x0 = np.array(full.metadata["initial_state"])
-    a = D.lorenz96(n_samples=400, n_discard=0, system={"K": 8, "J": 8}, variables="all", initial_state=x0)
+    a = D.lorenz96(n_samples=400, n_discard=0, system={"K": 8, "J": 8}, variables="all",
+                   initial_state=x0)
     x1 = x0.copy()
     x1[0] += 1e-9
-    b = D.lorenz96(n_samples=400, n_discard=0, system={"K": 8, "J": 8}, variables="all", initial_state=x1)
+    b = D.lorenz96(n_samples=400, n_discard=0, system={"K": 8, "J": 8}, variables="all",
+                   initial_state=x1)
     gap = np.abs(a.series() - b.series()).max(axis=1)
     assert gap[-1] > 1e4 * 1e-9
 

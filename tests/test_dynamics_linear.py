@@ -313,7 +313,8 @@ def test_unknown_options_are_refused():
 
 def test_auto_switches_to_sampled_above_threshold(monkeypatch):
     import importlib
-    covmod = importlib.import_module("brian2_lnp.dynamics.covariance")  # the module, not the function
+    # the module, not the function
+    covmod = importlib.import_module("brian2_lnp.dynamics.covariance")
     conn = random_conn(40, 0.15, seed=4)
     lin = linearize(conn, node_exponents=np.full(40, -10.0))
     assert covariance(lin, method="auto").method == "exact"

@@ -78,7 +78,7 @@ def test_linear_map_sparse_jacobian():
     import scipy.sparse as sp
     M = sp.diags([0.5, 2.0, -1.5, 0.1]).tocsr()
     res = lyapunov_spectrum(lambda x: M @ x, lambda x: M, np.ones(4), n_steps=50, k=3,
-                             transient=100, seed=0)
+                            transient=100, seed=0)
     np.testing.assert_allclose(res.exponents, np.log([2.0, 1.5, 0.5]), atol=1e-12)
 
 

@@ -127,7 +127,6 @@ def test_no_module_imports_another_modules_underscore_name():
         f"{m}:{line} uses {t}.{n}" for m, t, n, line in bad)
 
 
-
 @pytest.mark.parametrize("snippet, message", [
     ("from ..tasks import evaluate", "higher layer"),
     ("import brian2", "brian2 below"),

@@ -105,7 +105,7 @@ def test_wrong_types_in_connectivity_file_are_named(field, value):
         fields = dict(data)
     fields[field] = value
     payload = {k: v for k, v in fields.items() if k not in ("format", "format_version",
-                                                             "checksum")}
+                                                            "checksum")}
     fields["checksum"] = np.array(_checksum(payload))
     buf = io.BytesIO()
     np.savez(buf, **fields)
@@ -171,7 +171,7 @@ _YAML_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-10**6, 10**6)
     | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=3),
+                                                                max_size=3),
     max_leaves=6)
 
 

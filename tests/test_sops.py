@@ -38,8 +38,8 @@ def test_parallel_synapses_count_each():
 
 def test_no_spikes_no_synapses():
     assert sops([0, 0, 0], tiny().replace(N=3, pre=[], post=[], w=[], synapse_active=[],
-                                            types=[0, 0, 0], cluster=[0, 0, 0],
-                                            tau_m=[0.02] * 3, neuron_active=[1, 1, 1])) == 0
+                                          types=[0, 0, 0], cluster=[0, 0, 0],
+                                          tau_m=[0.02] * 3, neuron_active=[1, 1, 1])) == 0
     assert sops([0, 0, 0, 0], tiny()) == 0
 
 
@@ -50,4 +50,3 @@ def test_bad_counts():
         sops([1, -2, 0, 0], tiny())
     with pytest.raises(ValueError, match="spike_counts"):
         sops([1.5, 0, 0, 0], tiny())
-

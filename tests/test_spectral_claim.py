@@ -49,7 +49,7 @@ def test_regime_is_the_theory_regime(laplacian_net):
 def test_noise_beats_random_and_magnitude_on_eigenvalues(laplacian_results):
     df = laplacian_results
     e = {s: df.loc[df.sampler == s, "rel_err_eig"].to_numpy() for s in ("noise", "random",
-                                                                       "magnitude")}
+                                                                        "magnitude")}
     for other in ("random", "magnitude"):
         assert e["noise"].mean() < 0.5 * e[other].mean(), (e["noise"].mean(), e[other].mean())
         assert mannwhitneyu(e["noise"], e[other], alternative="less").pvalue < 0.01

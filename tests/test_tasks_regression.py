@@ -25,6 +25,7 @@ def _seed_stream_1():
     with use_seed_stream(1):
         yield
 
+
 #: the old defaults that the task objects (and the per-task validated readouts) changed,
 #: given explicitly (same explicit settings)
 OLD = dict(readout_fraction=0.1, taus=(0.01, 0.05), readout_fit="window", channels_per_dim=10,

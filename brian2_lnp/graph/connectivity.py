@@ -129,7 +129,8 @@ class Connectivity:
             if getattr(self, name).size != N:
                 raise ValueError(f"{name}: must have length N={N}, got {getattr(self, name).size}")
         if self.synapse_active.size != S:
-            raise ValueError(f"synapse_active: must have length {S}, got {self.synapse_active.size}")
+            raise ValueError(f"synapse_active: must have length {S}, "
+                             f"got {self.synapse_active.size}")
         self.provenance = dict(provenance or {})
 
     # ------------------------------------------------------------------ construction

@@ -9,8 +9,8 @@ from .config import (MODELS_DIR, ModelConfig, ModelConfigError, format_quantity,
 from .devices import DeviceUnavailableError, use_device
 from .encoders import SpikeTrains, encode_images, encode_timeseries, poisson_spike_trains
 from .distributions import Distribution
-from .generate import (cluster_tau_distributions, draw_stdp_params, generate_network, grid_positions,
-                       grid_shape, tau_m_from_quantiles, tau_m_groups)
+from .generate import (cluster_tau_distributions, draw_stdp_params, generate_network,
+                       grid_positions, grid_shape, tau_m_from_quantiles, tau_m_groups)
 from .lyapunov_spiking import SpikingLyapunovResult, spiking_lyapunov
 from .network import CHRSNN, HRSNN, SpikingNetwork, build_model
 from .spec import NetworkSpec

@@ -378,7 +378,10 @@ class Brian2Binding:
             local.append(np.arange(i.size, dtype=np.int64))
             pre.append(self._src[k][i])
             post.append(self._tgt[k][j])
-        cat = lambda x: np.concatenate(x).astype(np.int64) if x else np.zeros(0, np.int64)  # noqa: E731
+
+        def cat(x):
+            return np.concatenate(x).astype(np.int64) if x else np.zeros(0, np.int64)
+
         return cat(obj), cat(local), cat(pre), cat(post)
 
     def _read_structure(self):
@@ -532,7 +535,7 @@ class Brian2Binding:
                             cluster=cluster, tau_m=tau, neuron_active=na, synapse_active=sa,
                             provenance=prov)
 
-    # ------------------------------------------------------------------ checks shared by apply/rebuild
+    # ---------------------------------------------------------- checks shared by apply/rebuild
     def check(self, conn):
         """Raise :class:`ApplyError` unless ``conn`` can be written into these objects.
 
@@ -555,12 +558,14 @@ class Brian2Binding:
                              "synapse_active=False instead (or rebuild)")
         if not (np.array_equal(conn.pre[:S_old], self._pre)
                 and np.array_equal(conn.post[:S_old], self._post)):
-            bad = np.flatnonzero((conn.pre[:S_old] != self._pre) | (conn.post[:S_old] != self._post))
+            bad = np.flatnonzero((conn.pre[:S_old] != self._pre)
+                                 | (conn.post[:S_old] != self._post))
             raise ApplyError(f"conn.pre/post: the existing synapses were reordered or changed "
                              f"(first mismatch at synapse {bad[0]}); keep them in place and "
                              "append new ones at the end")
         pt = conn.types[conn.pre]
-        bad = np.flatnonzero(((pt == EXCITATORY) & (conn.w < 0)) | ((pt == INHIBITORY) & (conn.w > 0)))
+        bad = np.flatnonzero(((pt == EXCITATORY) & (conn.w < 0))
+                             | ((pt == INHIBITORY) & (conn.w > 0)))
         if bad.size:
             k = int(bad[0])
             kind = "excitatory" if pt[k] == EXCITATORY else "inhibitory"

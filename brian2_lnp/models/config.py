@@ -46,6 +46,7 @@ def _model_dirs():
     env = [d for d in os.environ.get("BRIAN2_LNP_MODELS", "").split(os.pathsep) if d]
     return env + [MODELS_DIR]
 
+
 #: whitelisted unit names -> (factor to SI, dimension). Names as in brian2.units.
 UNITS = {
     "second": (1.0, "time"), "ms": (1e-3, "time"), "msecond": (1e-3, "time"),
@@ -396,7 +397,7 @@ _TOP_COMMON = {
 }
 SCHEMAS = {
     "hrsnn": dict(_TOP_COMMON, neuron=dict(_NEURON_COMMON, tau_m={"E": _Gamma("time"),
-                                                                 "I": _Gamma("time")}),
+                                                                  "I": _Gamma("time")}),
                   connectivity={"grid": {"shape": _GridShape(),
                                          "spacing": _Qty(None, 0.0, None, low_incl=False)},
                                 "lambda": _Qty(None, 0.0, None, low_incl=False),

@@ -101,14 +101,14 @@ def copy_neuron_group(b2, G, kept, t_now, suffix, drop=()):
     for eq in eqs.values():
         if "linked" in eq.flags:
             raise UnsupportedFeature(f"rebuild: NeuronGroup '{G.name}' has a linked variable "
-                               f"'{eq.varname}', which rebuild does not support")
+                                     f"'{eq.varname}', which rebuild does not support")
     known = {id(G.state_updater), id(getattr(G, "subexpression_updater", None))}
     known |= {id(o) for o in G.thresholder.values()} | {id(o) for o in G.resetter.values()}
     extra = [o for o in G.contained_objects if id(o) not in known]
     if extra:
         raise UnsupportedFeature(f"rebuild: NeuronGroup '{G.name}' contains "
-                           f"{[o.name for o in extra]} (run_regularly or similar), which "
-                           "rebuild does not support; re-create them on the new group")
+                                 f"{[o.name for o in extra]} (run_regularly or similar), which "
+                                 "rebuild does not support; re-create them on the new group")
     events = {k: drop_variables(v, drop) for k, v in G.events.items() if k != "spike"}
     newG = b2.NeuronGroup(
         kept.size, eqs, threshold=drop_variables(G.events.get("spike"), drop),
@@ -168,10 +168,10 @@ def copy_synapses(b2, S, source, target, suffix, drop=()):
 
     if getattr(S, "summed_updaters", None):
         raise UnsupportedFeature(f"rebuild: Synapses '{S.name}' has summed variables "
-                           f"{sorted(S.summed_updaters)}, which rebuild does not support")
+                                 f"{sorted(S.summed_updaters)}, which rebuild does not support")
     if getattr(S, "subexpression_updater", None) is not None:
         raise UnsupportedFeature(f"rebuild: Synapses '{S.name}' has 'constant over dt' "
-                           "subexpressions, which rebuild does not support")
+                                 "subexpressions, which rebuild does not support")
     eqs = [eq for eq in S.equations.values() if eq.varname != S.multisynaptic_index]
     if S.event_driven is not None:
         eqs += [eq for eq in S.event_driven.values() if eq.type == DIFFERENTIAL_EQUATION]
@@ -179,7 +179,7 @@ def copy_synapses(b2, S, source, target, suffix, drop=()):
     for eq in eqs:
         if "linked" in eq.flags:
             raise UnsupportedFeature(f"rebuild: Synapses '{S.name}' has a linked variable "
-                               f"'{eq.varname}', which rebuild does not support")
+                                     f"'{eq.varname}', which rebuild does not support")
     on_pre, on_post, delay, events = {}, {}, {}, {}
     for pw in pathways(S):
         (on_pre if pw.prepost == "pre" else on_post)[pw.objname] = drop_variables(pw.code, drop)

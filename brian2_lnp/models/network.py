@@ -75,7 +75,6 @@ def _check_spec(spec):
     check_range("spec.w_max", spec.w_max, 0.0)
 
 
-
 def _refused(conn, exc):
     exc.connectivity = conn  # what was refused is not lost (e.g. a prune result)
     return exc

@@ -128,7 +128,7 @@ def settings_from_args(args):
     """A :class:`Settings` from an ``argparse.Namespace`` (unknown options go to ``extra``)."""
     d = vars(args)
     extra = {k: v for k, v in d.items() if k not in _COMMON and k not in ("func", "command",
-                                                                         "name", "rest")}
+                                                                          "name", "rest")}
     return Settings(**{k: d[k] for k in _COMMON if k in d}, extra=extra)
 
 

@@ -86,6 +86,8 @@ ABLATIONS = {
 }
 
 # ---------------------------------------------------------------------- results
+
+
 def expected_sops_per_rate(conn, rates=None):
     """Expected synaptic operations per second for given firing rates.
 
@@ -144,6 +146,8 @@ class PruneResult:
     carry: "Carry" = None
 
 # ---------------------------------------------------------------------- driver
+
+
 def _jsonable_config(cfg):
     # round-trip through JSON so that a loaded config compares equal to a fresh one
     return json.loads(json.dumps(to_jsonable(cfg), sort_keys=True))
@@ -353,7 +357,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
         raise ValueError(f"steps: each step may appear once, got {list(steps)}")
     steps = tuple(s for s in STEP_NAMES if s in steps)
     sched = resolve_schedule(schedule, shortcuts.get("density"), shortcuts.get("q"),
-                              shortcuts.get("delocalize_fraction"))
+                             shortcuts.get("delocalize_fraction"))
     if timescales_every is not None:
         timescales_every = check_int("timescales_every", timescales_every, 1)
     lambda_seeds = check_int("lambda_seeds", lambda_seeds, 1)
@@ -426,8 +430,8 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
             ckpt.start(original)
 
     ctx = StepContext(steps=steps, schedule=sched, functions=functions, step_kwargs=step_kwargs,
-                   base_seed=base_seed, original=original, timescales_every=timescales_every,
-                   lyap_kwargs=lyap_kwargs)
+                      base_seed=base_seed, original=original, timescales_every=timescales_every,
+                      lyap_kwargs=lyap_kwargs)
     lyap_seed = int(child_seed(base_seed, "lambda_max").integers(2**31))
     if lyapunov is None:
         def measure(c):
@@ -531,7 +535,7 @@ def prune(net_or_connectivity, iterations=100, steps=STEP_NAMES, *, schedule="co
             conn_f, row_f, rep_f = final
         else:
             conn_f, rep, t = run_step(ctx, "timescales", conn, dict(lyap_kwargs), "final",
-                                       completed)
+                                      completed)
             rep_f = [{**rep, "iteration": completed, "step": "timescales"}]
             row_f = make_row(completed, "final", conn_f, {"times": {"t_timescales": t}})
             if ckpt is not None:

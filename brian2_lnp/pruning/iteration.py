@@ -37,10 +37,11 @@ STEP_NAMES = ("noise", "centrality", "delocalize", "timescales")
 
 TIME_COLUMNS = tuple(f"t_{s}" for s in STEP_NAMES) + ("t_health",)
 HISTORY_COLUMNS = (("iteration", "stage", "neurons", "synapses", "removed", "added",
-                     "sops_per_rate") + HEALTH_COLUMNS + ("rho", "threshold", "unchanged")
-                    + TIME_COLUMNS)
+                    "sops_per_rate") + HEALTH_COLUMNS + ("rho", "threshold", "unchanged")
+                   + TIME_COLUMNS)
 INT_COLUMNS = ("iteration", "neurons", "synapses", "removed", "added", "isolated",
-                "in_degree_0", "out_degree_0", "unchanged")
+               "in_degree_0", "out_degree_0", "unchanged")
+
 
 def history_frame(rows):
     df = pd.DataFrame(list(rows), columns=list(HISTORY_COLUMNS))
@@ -105,6 +106,8 @@ class Carry:
         return g
 
 # ---------------------------------------------------------------------- steps
+
+
 def _noise(conn, *, seed, **kw):
     from .noise import noise_prune
     return noise_prune(conn, seed=seed, **kw)
@@ -126,16 +129,16 @@ def _timescales(conn, *, seed, **kw):
 
 
 DEFAULT_FUNCTIONS = {"noise": _noise, "centrality": _centrality, "delocalize": _delocalize,
-                      "timescales": _timescales}
+                     "timescales": _timescales}
 
 #: step keywords the driver sets itself from the schedule (not allowed in step_kwargs)
 DRIVER_KEYS = {"noise": ("density", "rho", "edge_gain", "lyap_level", "warm",
-                          "average_exponents"),
-                "centrality": ("q", "threshold", "quantile", "dead_ends"),
-                "delocalize": ("M", "fraction", "original", "max_share", "prior"),
-                "timescales": ()}
+                         "average_exponents"),
+               "centrality": ("q", "threshold", "quantile", "dead_ends"),
+               "delocalize": ("M", "fraction", "original", "max_share", "prior"),
+               "timescales": ()}
 RATE_KEYS = ("k", "n_steps", "transient", "qr_every", "batch", "dt", "phi", "w_scale", "gain",
-              "input_std")
+             "input_std")
 
 
 def allowed_step_keys(name):

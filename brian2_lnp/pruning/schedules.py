@@ -22,6 +22,7 @@ DEFAULT_Q = 0.01
 #: fixed schedule: Step III adds this fraction of the effective synapses per iteration
 DEFAULT_DELOCALIZE_FRACTION = 0.01
 
+
 @dataclass(frozen=True)
 class ConvergentSchedule:
     """Pruning amounts that stop by themselves (the default; see the module doc).

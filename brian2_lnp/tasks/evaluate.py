@@ -318,7 +318,7 @@ def _settings(spec, carve=None):
                     f"{proto.presentation:g} s + {proto.silence:g} s")
         extra = {}
     same = default is not None and (default_readout, default.encoding) == (spec.readout,
-                                                                          spec.encoding)
+                                                                           spec.encoding)
     settings = f"defaults ({default.defaults_from})" if same else "given"
     return dict(readout_spec=spec.readout.label, encoding=encoding, protocol=protocol,
                 settings=settings, **extra)

@@ -605,6 +605,7 @@ def raw_input_baseline(series, *, readout="ridge", n_context=500, n_predict=100,
         raise ValueError(f"series: needs {need} steps, got {X.shape[0]}")
     std = np.ones(d) if std is None else np.broadcast_to(np.asarray(std, float), (d,))
     # row k holds x[k-lags+1 .. k] (rows before lags-1 are never used)
+
     def lagged(A):
         return np.hstack([np.roll(A, s, axis=0) for s in range(lags)])
 
