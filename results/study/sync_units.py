@@ -1,6 +1,10 @@
 """Copy finished study units from a run's rows directory into the committed one.
 
-    python results/study/sync_units.py OUT_ROWS [--dry-run]
+    python results/study/sync_units.py OUT_ROWS [--dry-run] [--exploration]
+
+``--exploration``: OUT_ROWS holds units of the exploration
+(protocols/Chakraborty_2024_study_exploration.py); they go to
+results/study_exploration/Chakraborty_2024_study_exploration/rows and its RUNS.md.
 
 A unit is copied (its ``KEY.json`` record and every ``KEY*.csv`` table) only when it is
 not yet committed, its record is complete, and every row of its table is scored: the
@@ -24,11 +28,21 @@ import sys
 
 import pandas as pd
 
-from brian2_lnp.protocols.study import UnitRows, table_difference
+from brian2_lnp.protocols import load_protocol
+from brian2_lnp.protocols.study import UnitRows, study_tables, table_difference
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS = os.path.join(HERE, "Chakraborty_2024_study_lnp_vs_controls", "rows")
 RUNS = os.path.join(HERE, "RUNS.md")
+
+
+def destination(exploration):
+    """(rows directory, RUNS.md, the units' table names) of the study or the exploration."""
+    if not exploration:
+        return ROWS, RUNS, study_tables
+    mod = load_protocol("study_exploration")
+    root = os.path.join(os.path.dirname(HERE), "study_exploration")
+    return os.path.join(root, mod.NAME, "rows"), os.path.join(root, "RUNS.md"), mod.unit_tables
 
 
 def problems(src, key):
@@ -55,8 +69,10 @@ def main(argv):
     if not argv or argv[0].startswith("-"):
         sys.exit(__doc__)
     src, dry = argv[0], "--dry-run" in argv
+    rows, runs, tables = destination("--exploration" in argv)
+    os.makedirs(rows, exist_ok=True)
     lines, tainted = [], set()
-    theirs, mine = UnitRows(src), UnitRows(ROWS)
+    theirs, mine = UnitRows(src, tables), UnitRows(rows, tables)
     for rec_path in glob.glob(os.path.join(src, "lnp_*.json")):
         key = os.path.basename(rec_path)[:-5]
         if not os.path.exists(mine.path(key)) or mine.record(key) == theirs.record(key):
@@ -69,7 +85,7 @@ def main(argv):
     for rec_path in sorted(glob.glob(os.path.join(src, "*.json")),
                            key=lambda p: json.load(open(p))["finished_utc"]):
         key = os.path.basename(rec_path)[:-5]
-        if os.path.exists(os.path.join(ROWS, f"{key}.json")):
+        if os.path.exists(os.path.join(rows, f"{key}.json")):
             continue
         why = problems(src, key)
         model, seed = key.split("_")[0], key.split("_")[-1]
@@ -83,11 +99,11 @@ def main(argv):
         if dry:
             continue
         for f in [theirs.path(key, t) for t in theirs.tables(key)] + [rec_path]:
-            shutil.copy2(f, ROWS)
+            shutil.copy2(f, rows)
         lines.append(f"| {key} | {rec['code_commit']} | {rec['finished_utc']} | "
                      f"{rec['seconds']:.0f} s | {rec['load_1min']} |\n")
     if lines:
-        with open(RUNS, "a") as fh:
+        with open(runs, "a") as fh:
             fh.writelines(lines)
 
 
