@@ -117,15 +117,17 @@ class _BatchInputs:
         return [child_seed(self.base, "rate_lyapunov", b) for b in range(self.batch)]
 
     def _draw(self, rngs, rows):
-        """The next ``rows`` inputs of every member (members on worker threads: each
-        has its own stream, and NumPy draws without the GIL, so the numbers are the
-        same for any worker count)."""
-        out = np.empty((rows, self.n, self.batch))
+        """The next ``rows`` inputs of every member, as a (batch, rows, n) array
+        (members on worker threads: each has its own stream, and NumPy draws
+        without the GIL, so the numbers are the same for any worker count). Each
+        member's numbers are drawn straight into its own contiguous slab: the
+        same numbers in the same order as drawing a (rows, n) array, without a
+        copy into an interleaved layout."""
+        out = np.empty((self.batch, rows, self.n))
 
         def fill(b):
-            x = rngs[b].standard_normal((rows, self.n))
-            x *= self.std
-            out[:, :, b] = x
+            rngs[b].standard_normal(out=out[b])
+            out[b] *= self.std
 
         parallel_map(fill, range(self.batch))
         return out
@@ -147,14 +149,14 @@ class _BatchInputs:
     def __getitem__(self, t):
         if self.std == 0:
             return 0.0
-        if self.start is None or not self.start <= t < self.start + self.buf.shape[0]:
+        if self.start is None or not self.start <= t < self.start + self.buf.shape[1]:
             if self.chunk >= self.total or t < self.next_row:
                 raise IndexError(f"inputs: step {t} requested out of order")
             while self.next_row <= t:  # skip rows before t (a shortened transient)
                 rows = min(self.chunk, self.total - self.next_row)
                 self.buf, self.start = self._draw(self.live, rows), self.next_row
                 self.next_row += rows
-        return self.buf[t - self.start]
+        return self.buf[:, t - self.start, :].T
 
 
 def rate_lyapunov(conn, *, k=None, n_steps=2000, transient=500, qr_every=10, batch=1,
